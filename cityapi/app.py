@@ -1,0 +1,44 @@
+"""The aiohttp application: both protocols, the officer API, seeding at start."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from aiohttp import web
+
+from . import fhir, officer, open311
+from .config import Settings
+from .context import ENGINE, SETTINGS
+from .db import create_engine
+from .responses import error_middleware, json_response
+from .seed import refresh_slots_daily, seed
+
+MAX_BODY = 1024 * 1024
+
+
+async def _health(_request: web.Request) -> web.Response:
+    return json_response({"status": "ok"})
+
+
+def make_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY)
+    app[SETTINGS] = settings
+    app.router.add_get("/health", _health)
+    open311.setup(app)
+    fhir.setup(app)
+    officer.setup(app)
+    app.cleanup_ctx.append(_database)
+    return app
+
+
+async def _database(app: web.Application):
+    settings = app[SETTINGS]
+    engine = create_engine(settings.database_url)
+    await seed(engine, settings.slot_days)
+    app[ENGINE] = engine
+    refresher = asyncio.create_task(refresh_slots_daily(engine, settings.slot_days))
+    yield
+    refresher.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await refresher
+    await engine.dispose()

@@ -1,0 +1,58 @@
+"""What handlers share: the engine, the settings and the three kinds of credentials."""
+from __future__ import annotations
+
+import hmac
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from .config import Settings
+from .responses import ApiError
+
+ENGINE = web.AppKey("engine", AsyncEngine)
+SETTINGS = web.AppKey("settings", Settings)
+
+
+def engine(request: web.Request) -> AsyncEngine:
+    return request.app[ENGINE]
+
+
+def settings(request: web.Request) -> Settings:
+    return request.app[SETTINGS]
+
+
+def _lookup(secrets: dict[str, str], given: str | None) -> str | None:
+    if not given:
+        return None
+    for secret, name in secrets.items():
+        if hmac.compare_digest(secret.encode(), given.encode()):
+            return name
+    return None
+
+
+def client_for_api_key(request: web.Request, api_key: str | None) -> str:
+    """Open311 style: the key travels as a parameter; 403 when missing or wrong."""
+    client = _lookup(settings(request).api_keys, api_key)
+    if client is None:
+        raise ApiError(403, "Thiếu hoặc sai khóa API (api_key).")
+    return client
+
+
+def bearer(request: web.Request) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def require_client(request: web.Request) -> str:
+    """FHIR and the events feed: `Authorization: Bearer <api key>`; 401 otherwise."""
+    client = _lookup(settings(request).api_keys, bearer(request))
+    if client is None:
+        raise ApiError(401, "Thiếu hoặc sai mã xác thực (Authorization: Bearer).", "security")
+    return client
+
+
+def require_officer(request: web.Request) -> str:
+    officer = _lookup(settings(request).officer_tokens, bearer(request))
+    if officer is None:
+        raise ApiError(401, "Chỉ cán bộ có mã xác thực hợp lệ mới được cập nhật phản ánh.", "security")
+    return officer

@@ -1,0 +1,53 @@
+"""Vietnamese text helpers: accent folding, phone numbers, masking for logs."""
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+
+_PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
+# Mobile prefixes 03/05/07/08/09 and landlines 02x (Huế is 0234), 10 digits in all.
+_VN_PHONE = re.compile(r"0(?:[35789]\d{8}|2\d{9})")
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip diacritics (đ -> d) and squeeze spaces: 'Vỹ Dạ' -> 'vy da'."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    stripped = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    return " ".join(stripped.lower().split())
+
+
+def normalize_phone(raw: str) -> str | None:
+    """'+84 905.123.456' -> '0905123456'; None when it is not a Vietnamese number."""
+    digits = _PHONE_SEPARATORS.sub("", raw or "")
+    if digits.startswith("+84"):
+        digits = "0" + digits[3:]
+    elif digits.startswith("84") and len(digits) == 11:
+        digits = "0" + digits[2:]
+    return digits if _VN_PHONE.fullmatch(digits) else None
+
+
+# Phone numbers (with separators or +84) and 9/12-digit ID card numbers.
+_SENSITIVE = re.compile(
+    r"(?<!\d)(?:\+?84|0)(?:[\s.\-]?\d){8,9}(?!\d)|(?<![\d-])\d{12}(?!\d)|(?<![\d-])\d{9}(?!\d)"
+)
+
+
+def mask_sensitive(text: str) -> str:
+    """Keep the first 3 and last 2 digits so a number is recognisable but not usable."""
+    def _mask(match: re.Match) -> str:
+        digits = re.sub(r"\D", "", match.group())
+        return digits[:3] + "*" * (len(digits) - 5) + digits[-2:]
+
+    return _SENSITIVE.sub(_mask, text)
+
+
+class MaskingFilter(logging.Filter):
+    """Mask phone and ID numbers in every record, access log lines included."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_sensitive(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True

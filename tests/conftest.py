@@ -1,0 +1,36 @@
+"""Shared test settings: secrets made up per run, and the databases to test on."""
+from __future__ import annotations
+
+import os
+import secrets
+
+import pytest
+
+API_KEY = secrets.token_hex(16)
+OFFICER_TOKEN = secrets.token_hex(16)
+OTHER_OFFICER_TOKEN = secrets.token_hex(16)
+
+TEST_ENV = {
+    "CITYAPI_API_KEYS": f"assistant:{API_KEY}",
+    "CITYAPI_OFFICER_TOKENS": f"lan:{OFFICER_TOKEN},minh:{OTHER_OFFICER_TOKEN}",
+}
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+@pytest.fixture(params=BACKENDS)
+async def database_url(request, tmp_path):
+    """A real, empty database: a SQLite file, or the PostgreSQL of TEST_DATABASE_URL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'city.sqlite3'}"
+        return
+    import sqlalchemy as sa
+    from cityapi.db import create_engine
+
+    url = os.environ["TEST_DATABASE_URL"]
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        await conn.execute(sa.text("CREATE SCHEMA public"))
+    await engine.dispose()
+    yield url
