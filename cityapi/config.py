@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from .db import async_url
+
 DEFAULT_DATABASE_URL = f"sqlite:///{Path('var') / 'cityapi.sqlite3'}"
 
 
@@ -45,8 +47,13 @@ class Settings:
                 "CITYAPI_API_KEYS is not set: give at least one client as name:secret "
                 "(scripts/start creates var/secrets.env for local use)"
             )
+        database_url = env.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+        try:
+            async_url(database_url)
+        except ValueError as error:
+            raise ConfigError(f"DATABASE_URL: {error}") from None
         return cls(
-            database_url=env.get("DATABASE_URL", DEFAULT_DATABASE_URL),
+            database_url=database_url,
             api_keys=api_keys,
             officer_tokens=officers,
         )

@@ -159,12 +159,15 @@ appointments = sa.Table(
 
 def async_url(url: str) -> str:
     """Accept plain sqlite:// and postgresql:// URLs and pick the async drivers."""
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError:
+        raise ValueError(f"cannot read {url!r} as a database URL") from None
     if parsed.drivername in ("sqlite", "sqlite+aiosqlite"):
         return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
     if parsed.drivername in ("postgresql", "postgres", "postgresql+asyncpg"):
         return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
-    raise ValueError(f"unsupported DATABASE_URL scheme: {parsed.drivername}")
+    raise ValueError(f"unsupported scheme {parsed.drivername}: use sqlite:/// or postgresql://")
 
 
 def create_engine(url: str) -> AsyncEngine:

@@ -31,3 +31,43 @@ async def officer_update(client, case_id: str, status: str, notes: str | None = 
     return await client.patch(f"/officer/requests/{case_id}",
                               json={"status": status, "status_notes": notes},
                               headers={"Authorization": f"Bearer {token}"})
+
+FHIR = "/fhir/R4"
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
+PHONE_SYSTEM = "https://hue.gov.vn/fhir/sid/phone"
+ACCOUNT_SYSTEM = "https://hue.gov.vn/fhir/sid/chat-account"
+
+
+def appointment(slot_id: str, name: str = "Nguyễn Thị Lan", phone: str = "0905 123 456",
+                account: str | None = "telegram:42") -> dict:
+    patient = {"resourceType": "Patient", "id": "p", "name": [{"text": name}],
+               "telecom": [{"system": "phone", "value": phone}]}
+    if account:
+        patient["identifier"] = [{"system": ACCOUNT_SYSTEM, "value": account}]
+    return {
+        "resourceType": "Appointment",
+        "status": "booked",
+        "contained": [patient],
+        "slot": [{"reference": f"Slot/{slot_id}"}],
+        "participant": [{"actor": {"reference": "#p"}, "status": "accepted"}],
+    }
+
+
+async def search(client, resource: str, params, headers=None) -> dict:
+    response = await client.get(f"{FHIR}/{resource}", params=params, headers=headers)
+    assert response.status == 200, await response.text()
+    assert response.content_type == "application/fhir+json"
+    body = await response.json()
+    assert body["resourceType"] == "Bundle" and body["type"] == "searchset"
+    return body
+
+
+async def free_slots(client, schedule: str = "bv-trung-uong-hue-tim-mach", count: int = 5) -> list[dict]:
+    body = await search(client, "Slot", {"schedule": f"Schedule/{schedule}", "status": "free",
+                                         "_count": str(count)})
+    return [entry["resource"] for entry in body["entry"]]
+
+
+async def book(client, slot_id: str, **patient):
+    return await client.post(f"{FHIR}/Appointment", json=appointment(slot_id, **patient),
+                             headers={**AUTH, "Content-Type": "application/fhir+json"})

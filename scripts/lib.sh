@@ -1,0 +1,84 @@
+# Shared by scripts/start and scripts/test: build what the project needs, idempotently.
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export RASA_TELEMETRY_ENABLED=false
+
+say() { printf '\033[1m[trolyhue]\033[0m %s\n' "$*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+
+apt_install() {
+    # apt_install PACKAGE... : install the Debian packages that are missing.
+    local missing=()
+    for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    [ "$(id -u)" -eq 0 ] || die "please install Debian packages: sudo apt-get install ${missing[*]}"
+    say "installing Debian packages: ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+python_version_ok() {
+    # python_version_ok PYTHON MIN_MINOR MAX_MINOR : is it a 3.x in that range?
+    "$1" -c "import sys; sys.exit(not (sys.version_info[0] == 3 and $2 <= sys.version_info[1] <= $3))" 2>/dev/null
+}
+
+find_python() {
+    # find_python MIN_MINOR MAX_MINOR : print the newest interpreter in range, or fail.
+    local min=$1 max=$2 candidate minor
+    for ((minor = max; minor >= min; minor--)); do
+        for candidate in "python3.$minor" /root/.pyenv/versions/3."$minor".*/bin/python3 \
+                         /usr/local/bin/python3."$minor" /usr/bin/python3."$minor"; do
+            if command -v "$candidate" >/dev/null 2>&1 && python_version_ok "$candidate" "$min" "$max"; then
+                command -v "$candidate"; return 0
+            fi
+        done
+    done
+    for candidate in python3 /usr/bin/python3; do
+        if python_version_ok "$candidate" "$min" "$max"; then command -v "$candidate"; return 0; fi
+    done
+    return 1
+}
+
+ensure_venv() {
+    # ensure_venv DIR PYTHON REQUIREMENTS_FILE : create the venv and install what changed.
+    local dir=$1 python=$2 requirements=$3
+    local stamp="$dir/.requirements.sha256" wanted
+    wanted=$(cat "$ROOT/requirements"*.txt | sha256sum | cut -d' ' -f1)
+    if [ ! -x "$dir/bin/python" ]; then
+        say "creating $dir with $("$python" --version)"
+        "$python" -m venv "$dir" 2>/dev/null || { apt_install python3-venv; "$python" -m venv "$dir"; }
+    fi
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted:$requirements" ]; then
+        say "installing $requirements into $dir"
+        "$dir/bin/python" -m pip install -q --upgrade pip
+        "$dir/bin/python" -m pip install -q -r "$ROOT/$requirements"
+        echo "$wanted:$requirements" > "$stamp"
+    fi
+}
+
+app_env() {
+    # The application environment: a current Python (3.11 or newer).
+    local python
+    python=${TROLYHUE_PYTHON:-$(find_python 11 14)} || die \
+        "no Python 3.11+ found: install one (apt-get install python3 python3-venv) or set TROLYHUE_PYTHON=/path/to/python3"
+    ensure_venv "$ROOT/.venv" "$python" "$1"
+}
+
+local_secrets() {
+    # Secrets come from the environment; for a local run, make random ones once under var/.
+    local file="$ROOT/var/secrets.env"
+    if [ ! -f "$file" ]; then
+        mkdir -p "$ROOT/var"
+        umask 077
+        {
+            echo "CITYAPI_API_KEYS=assistant:$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
+            echo "CITYAPI_OFFICER_TOKENS=officer:$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
+        } > "$file"
+        say "created $file (local secrets; never commit it)"
+    fi
+    set -a
+    # shellcheck disable=SC1090
+    . "$file"
+    set +a
+}

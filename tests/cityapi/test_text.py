@@ -1,0 +1,47 @@
+import logging
+
+import pytest
+
+from cityapi.text import MaskingFilter, fold, mask_sensitive, normalize_phone
+
+
+@pytest.mark.parametrize("text, folded", [
+    ("Bệnh viện Trung ương Huế", "benh vien trung uong hue"),
+    ("ĐƯỜNG  Lê   Lợi", "duong le loi"),
+    ("Vỹ Dạ", "vy da"),
+    ("kiệt", "kiet"),
+])
+def test_fold(text, folded):
+    assert fold(text) == folded
+
+
+@pytest.mark.parametrize("raw, phone", [
+    ("0905123456", "0905123456"),
+    ("0905 123 456", "0905123456"),
+    ("090.512.3456", "0905123456"),
+    ("+84 905 123 456", "0905123456"),
+    ("84905123456", "0905123456"),
+    ("0234 3822 325", "02343822325"),
+    ("0123456789", None),   # 01x prefixes were retired in 2018
+    ("090512345", None),
+    ("", None),
+    ("không có", None),
+])
+def test_normalize_phone(raw, phone):
+    assert normalize_phone(raw) == phone
+
+
+def test_masking_hides_phone_and_id_numbers_but_not_case_codes():
+    line = "đặt lịch 0905 123 456, +84905123456, CCCD 046123456789, mã PA-2026-000123, LK-482913"
+    masked = mask_sensitive(line)
+    assert "123 456" not in masked and "905123456" not in masked and "046123456789" not in masked
+    assert "090*****56" in masked and "046*******89" in masked
+    assert "PA-2026-000123" in masked and "LK-482913" in masked
+
+
+def test_masking_filter_rewrites_log_records(caplog):
+    logger = logging.getLogger("test.masking")
+    logger.addFilter(MaskingFilter())
+    with caplog.at_level(logging.INFO, logger="test.masking"):
+        logger.info("gọi lại cho %s", "0914 000 111")
+    assert caplog.messages == ["gọi lại cho 091*****11"]
