@@ -273,3 +273,37 @@ async def test_patient_data_needs_a_key(client):
                                         headers={"Authorization": "Bearer sai"})
         assert response.status == 401, path
         check_outcome(await response.json(), "security")
+
+
+async def test_read_each_resource_type(client):
+    for path, key, value in (
+        ("HealthcareService/tyt-vy-da-kham-benh", "name", "Khám bệnh theo hẹn - Trạm Y tế phường Vỹ Dạ"),
+        ("Schedule/tyt-vy-da-tiem-chung", "id", "tyt-vy-da-tiem-chung"),
+    ):
+        response = await client.get(f"{FHIR}/{path}")
+        assert response.status == 200 and (await response.json())[key] == value
+    for path in ("HealthcareService/khong", "Schedule/khong", "Slot/khong", "Slot/0"):
+        response = await client.get(f"{FHIR}/{path}")
+        assert response.status == 404, path
+        check_outcome(await response.json(), "not-found")
+    slot = (await free_slots(client))[0]
+    booked = await (await book(client, slot["id"])).json()
+    patient_id = booked["participant"][0]["actor"]["reference"].split("/")[1]
+    patient = await (await client.get(f"{FHIR}/Patient/{patient_id}", headers=AUTH)).json()
+    assert patient["identifier"] == [{"system": PHONE_SYSTEM, "value": "0905123456"},
+                                     {"system": ACCOUNT_SYSTEM, "value": "telegram:42"}]
+    assert (await client.get(f"{FHIR}/Patient/999", headers=AUTH)).status == 404
+
+
+async def test_an_internal_failure_is_an_operation_outcome_without_a_trace(client, monkeypatch):
+    from cityapi import fhir
+
+    def broken():
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(fhir, "_slot_query", broken)
+    response = await client.get(f"{FHIR}/Slot")
+    assert response.status == 500
+    text = await response.text()
+    assert "secret internals" not in text and "Traceback" not in text
+    assert "thử lại" in check_outcome(await response.json(), "exception")

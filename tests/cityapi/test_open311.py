@@ -235,3 +235,16 @@ async def test_extensions_show_the_plain_status_and_history(client):
     assert [n["type"] for n in item["notes"]] == ["received", "in_progress"]
     assert item["notes"][1]["description"] == "Đã giao tổ vệ sinh phường."
     assert "notes" not in await get_report(client, case_id)
+
+
+async def test_an_internal_failure_is_an_open311_error_without_a_trace(client, monkeypatch):
+    from cityapi import open311
+
+    def broken():
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(open311, "request_query", broken)
+    response = await client.get(f"{BASE}/requests.json")
+    assert response.status == 500
+    assert "secret internals" not in await response.text()
+    spec.check_error(await response.json(), 500)
