@@ -10,8 +10,8 @@ from . import db
 from .catalog import DETAILED_STATUSES
 from .clock import to_iso, utcnow
 from .context import bearer, engine, require_client, require_officer, settings
-from .responses import ApiError, json_response
 from .open311 import request_json, request_notes, request_query
+from .responses import ApiError, json_response
 
 MAX_NOTES = 2000
 MAX_EVENTS = 500

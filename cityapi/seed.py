@@ -9,8 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from . import db
-from .catalog import (CLINIC_SERVICES, FACILITIES, HOLIDAYS, HOSPITAL_SESSIONS, SERVICES,
-                      STATION_SESSIONS)
+from .catalog import CLINIC_SERVICES, FACILITIES, HOLIDAYS, HOSPITAL_SESSIONS, SERVICES, STATION_SESSIONS
 from .clock import LOCAL_TZ, to_utc
 
 log = logging.getLogger(__name__)
@@ -19,7 +18,8 @@ log = logging.getLogger(__name__)
 def _catalogue_rows() -> dict[sa.Table, list[dict]]:
     rows: dict[sa.Table, list[dict]] = {
         db.services: [], db.locations: [], db.healthcare_services: [], db.schedules: []}
-    for position, (code, name, description, keywords, group, agency, sla, attributes) in enumerate(SERVICES, 1):
+    for position, service in enumerate(SERVICES, 1):
+        code, name, description, keywords, group, agency, sla, attributes = service
         rows[db.services].append(dict(
             code=code, position=position, name=name, description=description, keywords=keywords,
             group_name=group, agency=agency, sla_hours=sla, attributes=attributes))

@@ -25,6 +25,7 @@ async def database_url(request, tmp_path):
         yield f"sqlite:///{tmp_path / 'city.sqlite3'}"
         return
     import sqlalchemy as sa
+
     from cityapi.db import create_engine
 
     url = os.environ["TEST_DATABASE_URL"]

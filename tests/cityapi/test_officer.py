@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tests.cityapi.helpers import (AUTH, BASE, book, file_report, free_slots, get_report,
-                                   officer_update)
+from tests.cityapi.helpers import AUTH, BASE, book, file_report, free_slots, get_report, officer_update
 from tests.conftest import OTHER_OFFICER_TOKEN
 
 
@@ -20,7 +19,8 @@ async def test_officer_changes_status_and_notes(client):
     assert response.status == 200
     item = await get_report(client, case_id)
     assert item["status"] == "closed" and item["status_notes"] == "Đã thu gom xong."
-    assert datetime.fromisoformat(item["updated_datetime"]) >= datetime.fromisoformat(before["updated_datetime"])
+    updated, requested = (datetime.fromisoformat(item[k]) for k in ("updated_datetime", "requested_datetime"))
+    assert updated >= requested == datetime.fromisoformat(before["requested_datetime"])
 
     response = await client.get(f"/officer/requests/{case_id.lower()}/history",
                                 headers={"Authorization": f"Bearer {OTHER_OFFICER_TOKEN}"})

@@ -1,14 +1,17 @@
-"""FHIR R4 search parameter parsing and Bundle building (the subset we serve)."""
+"""What every FHIR resource module shares: search parameters, Bundles, errors, codes."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+import sqlalchemy as sa
 from aiohttp import web
 from multidict import MultiDictProxy
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .clock import to_utc
-from .responses import FHIR_JSON, ApiError, json_response
+from ..catalog import CLINIC_SERVICE_SYSTEM, CLINIC_SERVICES
+from ..clock import to_utc
+from ..responses import FHIR_JSON, ApiError, json_response
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 500
@@ -124,3 +127,32 @@ def bundle(request: web.Request, resources: list[dict], total: int, count: int,
         "entry": [{"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r,
                    "search": {"mode": "match"}} for r in resources],
     }, content_type=FHIR_JSON)
+
+
+def not_found(kind: str, ident: str) -> ApiError:
+    return ApiError(404, f"Không tìm thấy {kind}/{ident}.", "not-found")
+
+
+def service_type(code: str) -> list[dict]:
+    display = CLINIC_SERVICES[code][0]
+    return [{"coding": [{"system": CLINIC_SERVICE_SYSTEM, "code": code, "display": display}],
+             "text": display}]
+
+
+def service_codes(values: list[str]) -> list[str]:
+    """service-type tokens (comma = OR) -> our codes; unknown codes match nothing."""
+    codes = []
+    for value in values:
+        for item in value.split(","):
+            system, code = token(item)
+            if system not in (None, "", CLINIC_SERVICE_SYSTEM):
+                raise ApiError(400, f"Hệ mã dịch vụ không được hỗ trợ: {system}.")
+            codes.append(code)
+    return codes
+
+
+async def one_row(conn: AsyncConnection, statement, kind: str, ident: str) -> sa.Row:
+    row = (await conn.execute(statement)).first()
+    if row is None:
+        raise not_found(kind, ident)
+    return row
