@@ -1,8 +1,6 @@
 """Officer updates of a report (not Open311) and the events feed that publishes changes."""
 from __future__ import annotations
 
-import json
-
 import sqlalchemy as sa
 from aiohttp import web
 
@@ -11,7 +9,7 @@ from .catalog import DETAILED_STATUSES
 from .clock import to_iso, utcnow
 from .context import bearer, engine, require_client, require_officer, settings
 from .open311 import request_json, request_notes, request_query
-from .responses import ApiError, json_response
+from .responses import ApiError, json_response, read_json
 
 MAX_NOTES = 2000
 MAX_EVENTS = 500
@@ -24,10 +22,7 @@ def setup(app: web.Application) -> None:
 
 
 async def _json_body(request: web.Request) -> dict:
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApiError(400, "Nội dung gửi lên phải là JSON hợp lệ.") from None
+    body = await read_json(request)
     if not isinstance(body, dict):
         raise ApiError(400, "Nội dung gửi lên phải là một đối tượng JSON.")
     return body

@@ -29,6 +29,14 @@ class ApiError(Exception):
         self.fhir_code = fhir_code
 
 
+async def read_json(request: web.Request):
+    """The request body as JSON, or a 400 in the protocol's format."""
+    try:
+        return await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ApiError(400, "Nội dung gửi lên phải là JSON hợp lệ.", "structure") from None
+
+
 def operation_outcome(diagnostics: str, code: str, severity: str = "error") -> dict:
     return {
         "resourceType": "OperationOutcome",

@@ -1,7 +1,6 @@
 """Appointments: booking takes the slot atomically; cancelling frees it."""
 from __future__ import annotations
 
-import json
 import secrets
 
 import sqlalchemy as sa
@@ -12,7 +11,7 @@ from .. import db
 from ..catalog import CLINIC_SERVICES
 from ..clock import to_iso, utcnow
 from ..context import engine, require_client
-from ..responses import ApiError
+from ..responses import ApiError, read_json
 from .common import (
     bundle,
     date_clauses,
@@ -27,8 +26,6 @@ from .patients import patient_details, patient_filter, patient_id_for
 
 MAX_TEXT = 1000
 
-
-# -- Appointment -------------------------------------------------------------------------
 
 def _appointment_query() -> sa.Select:
     a, sl, s, loc, p = db.appointments, db.slots, db.schedules, db.locations, db.patients
@@ -102,10 +99,7 @@ async def read_appointment(request: web.Request) -> web.Response:
 
 
 async def _resource_body(request: web.Request) -> dict:
-    try:
-        body = await request.json(loads=json.loads)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApiError(400, "Nội dung gửi lên phải là JSON hợp lệ.", "structure") from None
+    body = await read_json(request)
     if not isinstance(body, dict) or body.get("resourceType") != "Appointment":
         raise ApiError(400, "Nội dung phải là một tài nguyên Appointment.", "structure")
     return body
@@ -180,8 +174,7 @@ async def book_appointment(request: web.Request) -> web.Response:
     return resource_response(request, resource, status=201)
 
 
-async def _cancel(request: web.Request, ident: str, reason: str | None) -> web.Response:
-    client = require_client(request)
+async def _cancel(request: web.Request, client: str, ident: str, reason: str | None) -> web.Response:
     a, sl = db.appointments, db.slots
     now = utcnow()
     async with engine(request).begin() as conn:
@@ -207,7 +200,7 @@ async def _cancel(request: web.Request, ident: str, reason: str | None) -> web.R
     return resource_response(request, resource)
 
 
-def _only_cancel(status, ident: str) -> None:
+def _only_cancel(status) -> None:
     if status != "cancelled":
         raise ApiError(422, "Chỉ hỗ trợ hủy lịch hẹn (status: cancelled); muốn đổi giờ "
                             "xin hủy rồi đặt lịch mới.", "business-rule")
@@ -215,26 +208,23 @@ def _only_cancel(status, ident: str) -> None:
 
 async def put_appointment(request: web.Request) -> web.Response:
     ident = request.match_info["id"]
-    require_client(request)
+    client = require_client(request)
     body = await _resource_body(request)
     if body.get("id") not in (None, ident):
         raise ApiError(400, "id trong nội dung không khớp với địa chỉ.", "value")
-    _only_cancel(body.get("status"), ident)
-    reason = body.get("cancelationReason") or {}
-    return await _cancel(request, ident, _text(reason.get("text") if isinstance(reason, dict)
-                                               else None, "cancelationReason"))
+    _only_cancel(body.get("status"))
+    reason = body.get("cancelationReason")
+    reason = _text(reason.get("text") if isinstance(reason, dict) else None, "cancelationReason")
+    return await _cancel(request, client, ident, reason)
 
 
 async def patch_appointment(request: web.Request) -> web.Response:
     """JSON Patch (application/json-patch+json) replacing /status and /cancelationReason."""
     ident = request.match_info["id"]
-    require_client(request)
+    client = require_client(request)
     if request.content_type != "application/json-patch+json":
         raise ApiError(415, "PATCH cần Content-Type application/json-patch+json.", "not-supported")
-    try:
-        operations = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApiError(400, "Nội dung gửi lên phải là JSON hợp lệ.", "structure") from None
+    operations = await read_json(request)
     if not isinstance(operations, list) or not operations:
         raise ApiError(400, "JSON Patch phải là một danh sách thao tác.", "structure")
     status, reason = None, None
@@ -249,5 +239,5 @@ async def patch_appointment(request: web.Request) -> web.Response:
                            "cancelationReason")
         else:
             raise ApiError(422, f"Không thể sửa {op.get('path')}.", "business-rule")
-    _only_cancel(status, ident)
-    return await _cancel(request, ident, reason)
+    _only_cancel(status)
+    return await _cancel(request, client, ident, reason)

@@ -12,7 +12,6 @@ from ..responses import ApiError
 from ..text import fold, normalize_phone
 from .common import bundle, not_found, one_row, paging, query, reference_id, resource_response, token
 
-# -- Patient ---------------------------------------------------------------------------
 
 def _patient_json(row: sa.Row) -> dict:
     identifiers = [{"system": PHONE_SYSTEM, "value": row.phone}]
@@ -61,9 +60,25 @@ async def read_patient(request: web.Request) -> web.Response:
     return resource_response(request, _patient_json(row))
 
 
-
 def patient_details(body: dict) -> dict:
-    """The Patient participant: a contained Patient (`#id`), `Patient/n`, or an identifier."""
+    """The Patient participant, validated: `{"id"}` of a known one, or name, phone, account."""
+    try:
+        details = _participant_patient(body)
+    except (AttributeError, TypeError, IndexError):
+        raise ApiError(400, "Thông tin người bệnh không đúng cấu trúc FHIR.", "structure") from None
+    if "id" in details:
+        return details
+    name = " ".join(str(details.get("name") or "").split())
+    if not name or len(name) > 200:
+        raise ApiError(400, "Cần họ tên người đi khám.", "required")
+    phone = normalize_phone(str(details.get("phone") or ""))
+    if phone is None:
+        raise ApiError(400, "Số điện thoại không hợp lệ.", "value")
+    return {"name": name, "phone": phone, "account_id": details.get("account_id")}
+
+
+def _participant_patient(body: dict) -> dict:
+    """A contained Patient (`#id`), `Patient/n`, or a phone identifier with a display name."""
     for participant in body.get("participant") or []:
         actor = participant.get("actor") if isinstance(participant, dict) else None
         if not isinstance(actor, dict):
@@ -100,6 +115,7 @@ def _contained_patient(patient: dict) -> dict:
 
 
 async def patient_id_for(conn: AsyncConnection, details: dict) -> int:
+    """The id of a known patient, or of the one these details describe (created if new)."""
     p = db.patients
     if "id" in details:
         ident = details["id"]
@@ -107,16 +123,11 @@ async def patient_id_for(conn: AsyncConnection, details: dict) -> int:
         if not found:
             raise ApiError(422, f"Không tìm thấy Patient/{ident}.", "not-found")
         return int(ident)
-    name = " ".join(str(details.get("name") or "").split())
-    if not name or len(name) > 200:
-        raise ApiError(400, "Cần họ tên người đi khám.", "required")
-    phone = normalize_phone(str(details.get("phone") or ""))
-    if phone is None:
-        raise ApiError(400, "Số điện thoại không hợp lệ.", "value")
+    name, phone = details["name"], details["phone"]
     key = fold(name)
     await db.insert_missing(conn, p, [{"name": name, "name_key": key, "phone": phone,
-                                       "account_id": details.get("account_id")}])
-    if details.get("account_id"):
+                                       "account_id": details["account_id"]}])
+    if details["account_id"]:
         await conn.execute(sa.update(p).where(p.c.phone == phone, p.c.name_key == key)
                            .values(account_id=details["account_id"]))
     return await conn.scalar(sa.select(p.c.id).where(p.c.phone == phone, p.c.name_key == key))

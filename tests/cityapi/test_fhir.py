@@ -260,6 +260,8 @@ async def test_booking_errors(client):
         ({**appointment(slot["id"]), "participant": []}, 400, "người bệnh"),
         ({**appointment(slot["id"]), "resourceType": "Patient"}, 400, "Appointment"),
         (appointment("999999"), 422, "khung giờ"),
+        ({**appointment(slot["id"]), "contained": [{"resourceType": "Patient", "id": "p", "name": "Lan"}]},
+         400, "cấu trúc"),
     ]
     for body, status, words in cases:
         response = await client.post(f"{FHIR}/Appointment", json=body, headers=AUTH)
