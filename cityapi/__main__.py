@@ -7,9 +7,10 @@ import sys
 
 from aiohttp import web
 
+from common.text import MaskingFilter
+
 from .app import make_app
 from .config import ConfigError, Settings
-from .text import MaskingFilter
 
 
 def main(argv: list[str] | None = None) -> int:

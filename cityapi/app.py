@@ -6,10 +6,11 @@ import contextlib
 
 from aiohttp import web
 
+from common.database import create_engine
+
 from . import fhir, officer, open311
 from .config import Settings
 from .context import ENGINE, SETTINGS
-from .db import create_engine
 from .responses import error_middleware, json_response
 from .seed import refresh_slots_daily, seed
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from .db import async_url
+from common.database import async_url
 
 DEFAULT_DATABASE_URL = f"sqlite:///{Path('var') / 'cityapi.sqlite3'}"
 

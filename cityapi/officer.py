@@ -4,9 +4,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from aiohttp import web
 
+from common.clock import to_iso, utcnow
+
 from . import db
 from .catalog import DETAILED_STATUSES
-from .clock import to_iso, utcnow
 from .context import bearer, engine, require_client, require_officer, settings
 from .open311 import request_json, request_notes, request_query
 from .responses import ApiError, json_response, read_json

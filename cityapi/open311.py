@@ -9,12 +9,13 @@ import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from common.clock import parse_iso, to_iso, utcnow
+from common.text import normalize_phone
+
 from . import db
 from .catalog import CHANGESET, DETAILED_STATUSES
-from .clock import parse_iso, to_iso, utcnow
 from .context import client_for_api_key, engine, settings
 from .responses import ApiError, json_response
-from .text import normalize_phone
 
 PREFIX = "/open311/v2"
 CASE_ID = re.compile(r"PA-\d{4}-\d{6}")

@@ -8,9 +8,11 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from common.clock import LOCAL_TZ, to_utc
+from common.database import insert_missing
+
 from . import db
 from .catalog import CLINIC_SERVICES, FACILITIES, HOLIDAYS, HOSPITAL_SESSIONS, SERVICES, STATION_SESSIONS
-from .clock import LOCAL_TZ, to_utc
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,7 @@ async def ensure_slots(engine: AsyncEngine, days_ahead: int, today: date | None 
     async with engine.begin() as conn:
         before = await conn.scalar(sa.select(sa.func.count()).select_from(db.slots))
         for schedule in list(await conn.execute(sa.select(db.schedules))):
-            await db.insert_missing(conn, db.slots, _slot_rows(schedule, days))
+            await insert_missing(conn, db.slots, _slot_rows(schedule, days))
         after = await conn.scalar(sa.select(sa.func.count()).select_from(db.slots))
     return after - before
 
@@ -75,7 +77,7 @@ async def seed(engine: AsyncEngine, days_ahead: int) -> None:
     await db.create_schema(engine)
     async with engine.begin() as conn:
         for table, rows in _catalogue_rows().items():
-            await db.insert_missing(conn, table, rows)
+            await insert_missing(conn, table, rows)
     created = await ensure_slots(engine, days_ahead)
     log.info("seed ready; %d new slots", created)
 

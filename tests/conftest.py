@@ -26,7 +26,7 @@ async def database_url(request, tmp_path):
         return
     import sqlalchemy as sa
 
-    from cityapi.db import create_engine
+    from common.database import create_engine
 
     url = os.environ["TEST_DATABASE_URL"]
     engine = create_engine(url)

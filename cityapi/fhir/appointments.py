@@ -7,9 +7,11 @@ import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from common.clock import to_iso, utcnow
+from common.database import insert_for
+
 from .. import db
 from ..catalog import CLINIC_SERVICES
-from ..clock import to_iso, utcnow
 from ..context import engine, require_client
 from ..responses import ApiError, read_json
 from .common import (
@@ -158,7 +160,7 @@ async def book_appointment(request: web.Request) -> web.Response:
         while True:
             code = f"LK-{secrets.randbelow(10**6):06d}"
             inserted = await conn.execute(
-                db.insert_for(conn, a).values(
+                insert_for(conn, a).values(
                     id=code, slot_id=slot_id, patient_id=patient_id, status="booked",
                     description=description, comment=comment, version=1,
                     created_at=now, updated_at=now,

@@ -9,8 +9,9 @@ from aiohttp import web
 from multidict import MultiDictProxy
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from common.clock import to_utc
+
 from ..catalog import CLINIC_SERVICE_SYSTEM, CLINIC_SERVICES
-from ..clock import to_utc
 from ..responses import FHIR_JSON, ApiError, json_response
 
 DEFAULT_COUNT = 50

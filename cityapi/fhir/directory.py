@@ -7,12 +7,13 @@ import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from common.clock import to_iso
+from common.text import fold
+
 from .. import db
 from ..catalog import CLINIC_SERVICES
-from ..clock import to_iso
 from ..context import engine
 from ..responses import ApiError
-from ..text import fold
 from .common import (
     bundle,
     date_clauses,

@@ -5,11 +5,13 @@ import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from common.database import insert_missing
+from common.text import fold, normalize_phone
+
 from .. import db
 from ..catalog import ACCOUNT_SYSTEM, PHONE_SYSTEM
 from ..context import engine, require_client
 from ..responses import ApiError
-from ..text import fold, normalize_phone
 from .common import bundle, not_found, one_row, paging, query, reference_id, resource_response, token
 
 
@@ -125,7 +127,7 @@ async def patient_id_for(conn: AsyncConnection, details: dict) -> int:
         return int(ident)
     name, phone = details["name"], details["phone"]
     key = fold(name)
-    await db.insert_missing(conn, p, [{"name": name, "name_key": key, "phone": phone,
+    await insert_missing(conn, p, [{"name": name, "name_key": key, "phone": phone,
                                        "account_id": details["account_id"]}])
     if details["account_id"]:
         await conn.execute(sa.update(p).where(p.c.phone == phone, p.c.name_key == key)

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 import sqlalchemy as sa
 
 from cityapi import db
-from cityapi.db import create_engine
+from common.database import create_engine
 from tests.cityapi.helpers import (
     ACCOUNT_SYSTEM,
     AUTH,

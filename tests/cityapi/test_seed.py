@@ -3,8 +3,8 @@ from datetime import date
 import sqlalchemy as sa
 
 from cityapi import db
-from cityapi.db import create_engine
 from cityapi.seed import ensure_slots, seed, working_days
+from common.database import create_engine
 
 
 def test_working_days_skip_weekends_and_holidays():

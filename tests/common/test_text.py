@@ -2,7 +2,7 @@ import logging
 
 import pytest
 
-from cityapi.text import MaskingFilter, fold, mask_sensitive, normalize_phone
+from common.text import MaskingFilter, fold, mask_sensitive, normalize_phone
 
 
 @pytest.mark.parametrize("text, folded", [

@@ -1,0 +1,1 @@
+"""Helpers every service of the project shares (database access, Vietnamese text, time)."""

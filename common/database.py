@@ -1,0 +1,53 @@
+"""Async database access that runs unchanged on SQLite (embedded default) and PostgreSQL."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+
+def async_url(url: str) -> str:
+    """Accept plain sqlite:// and postgresql:// URLs and pick the async drivers."""
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError:
+        raise ValueError(f"cannot read {url!r} as a database URL") from None
+    if parsed.drivername in ("sqlite", "sqlite+aiosqlite"):
+        return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+asyncpg"):
+        return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+    raise ValueError(f"unsupported scheme {parsed.drivername}: use sqlite:/// or postgresql://")
+
+
+def create_engine(url: str) -> AsyncEngine:
+    url = async_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+
+        @sa.event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=10)
+
+
+def insert_for(conn: AsyncConnection, table: sa.Table):
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+async def insert_missing(conn: AsyncConnection, table: sa.Table, rows: list[dict]) -> None:
+    """Insert rows whose key is not there yet (idempotent seeding)."""
+    if rows:
+        await conn.execute(insert_for(conn, table).on_conflict_do_nothing(), rows)
