@@ -2,6 +2,7 @@
 # shellcheck shell=bash
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export TROLYHUE_VAR=${TROLYHUE_VAR:-$ROOT/var}
 export RASA_TELEMETRY_ENABLED=false
 
 say() { printf '\033[1m[trolyhue]\033[0m %s\n' "$*" >&2; }
@@ -44,7 +45,7 @@ ensure_venv() {
     # ensure_venv DIR PYTHON REQUIREMENTS_FILE : create the venv and install what changed.
     local dir=$1 python=$2 requirements=$3
     local stamp="$dir/.requirements.sha256" wanted
-    wanted=$(cat "$ROOT/requirements"*.txt | sha256sum | cut -d' ' -f1)
+    wanted=$(cat "$ROOT/$requirements" "$ROOT/requirements.txt" | sha256sum | cut -d' ' -f1)
     if [ ! -x "$dir/bin/python" ]; then
         say "creating $dir with $("$python" --version)"
         "$python" -m venv "$dir" 2>/dev/null || { apt_install python3-venv; "$python" -m venv "$dir"; }
@@ -65,20 +66,46 @@ app_env() {
     ensure_venv "$ROOT/.venv" "$python" "$1"
 }
 
+rasa_env() {
+    # The dialogue engine: Rasa 3.6 runs on Python 3.8 to 3.10 only.
+    local python
+    python=${TROLYHUE_RASA_PYTHON:-$(find_python 10 10)} || die \
+        "Rasa 3.6 needs Python 3.10 and none was found: install one (e.g. 'pyenv install 3.10.13') or set TROLYHUE_RASA_PYTHON=/path/to/python3.10"
+    ensure_venv "$ROOT/.venv-rasa" "$python" requirements-rasa.txt
+}
+
+train_if_changed() {
+    # Train models/trolyhue.tar.gz when the domain, config or training data changed.
+    local stamp="$ROOT/models/.trained.sha256" wanted
+    wanted=$(cat "$ROOT/config.yml" "$ROOT/domain.yml" "$ROOT"/nlu_data/*.yml | sha256sum | cut -d' ' -f1)
+    if [ -f "$ROOT/models/trolyhue.tar.gz" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ]; then
+        return 0
+    fi
+    say "training the assistant (about 2 minutes)"
+    (cd "$ROOT" && .venv-rasa/bin/rasa train --quiet --data nlu_data --config config.yml \
+        --domain domain.yml --out models --fixed-model-name trolyhue) >&2
+    echo "$wanted" > "$stamp"
+}
+
+random_secret() { head -c 24 /dev/urandom | base64 | tr -d '/+='; }
+
 local_secrets() {
-    # Secrets come from the environment; for a local run, make random ones once under var/.
-    local file="$ROOT/var/secrets.env"
+    # Secrets come from the environment; for a local run, make random ones once under var/
+    # and use those that the environment does not set.
+    local file="$TROLYHUE_VAR/secrets.env" key value
     if [ ! -f "$file" ]; then
-        mkdir -p "$ROOT/var"
+        mkdir -p "$TROLYHUE_VAR"
         umask 077
+        key=$(random_secret)
         {
-            echo "CITYAPI_API_KEYS=assistant:$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
-            echo "CITYAPI_OFFICER_TOKENS=officer:$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
+            echo "CITYAPI_API_KEY=$key"
+            echo "CITYAPI_API_KEYS=assistant:$key"
+            echo "CITYAPI_OFFICER_TOKENS=officer:$(random_secret)"
+            echo "RASA_TOKEN=$(random_secret)"
         } > "$file"
         say "created $file (local secrets; never commit it)"
     fi
-    set -a
-    # shellcheck disable=SC1090
-    . "$file"
-    set +a
+    while IFS='=' read -r key value; do
+        [ -n "${!key:-}" ] || export "$key=$value"
+    done < "$file"
 }

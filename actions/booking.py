@@ -1,0 +1,314 @@
+"""Booking a clinic visit: where, what, which day, which slot, who, confirm, book."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
+
+from common.clock import LOCAL_TZ
+from common.text import fold, normalize_phone
+
+from . import forms
+from .clients.fhir import FhirClient, SlotTaken
+from .clients.http import CityUnavailable
+from .dates import parse_when
+from .forms import entity, intent, payload_button
+from .services import services
+from .wording import clock_text, short_day, spoken_code, spoken_phone, when_text
+
+NEAR_HOME = "gan_nha"
+SLOT_CHOICES = 4
+DAY_CHOICES = 3
+BOOKING_DAYS = 14
+HOSPITALS = ["bv-trung-uong-hue", "bv-dai-hoc-y-duoc-hue"]
+# A correction of one answer also forgets the answers that depended on it.
+_EDITS = {
+    "facility": ["facility", "service", "visit_day", "day_part", "slot_id"],
+    "service": ["service", "visit_day", "day_part", "slot_id"],
+    "visit_day": ["visit_day", "day_part", "slot_id"],
+    "patient_name": ["patient_name", "patient_phone", "user_name", "user_phone"],
+}
+_EDIT_TITLES = {"facility": "Nơi khám", "service": "Loại khám", "visit_day": "Ngày giờ",
+                "patient_name": "Họ tên, số điện thoại"}
+
+
+def today() -> date:
+    return datetime.now(LOCAL_TZ).date()
+
+
+def _code(service: dict) -> str:
+    return service["serviceType"][0]["coding"][0]["code"]
+
+
+def _display(service: dict) -> str:
+    return service["serviceType"][0]["coding"][0]["display"]
+
+
+async def _schedule(fhir: FhirClient, facility: str, service: str) -> dict | None:
+    return next((s for s in await fhir.schedules(facility) if _code(s) == service), None)
+
+
+async def _free_slots(fhir: FhirClient, facility: str, service: str, day: date) -> list[dict]:
+    """Free slots of that day, not yet begun."""
+    schedule = await _schedule(fhir, facility, service)
+    if schedule is None:
+        return []
+    start = max(datetime.combine(day, time(0), LOCAL_TZ), datetime.now(LOCAL_TZ))
+    end = datetime.combine(day + timedelta(days=1), time(0), LOCAL_TZ)
+    if start >= end:
+        return []
+    return await fhir.free_slots(schedule["id"], start, end)
+
+
+def _part(slot: dict) -> str:
+    return "morning" if datetime.fromisoformat(slot["start"]).hour < 12 else "afternoon"
+
+
+def slot_choices(slots: list[dict], part: str | None) -> list[dict]:
+    """Up to four, morning first: two of each half-day, or all of the half-day asked for."""
+    if part in ("morning", "afternoon"):
+        chosen = [s for s in slots if _part(s) == part][:SLOT_CHOICES]
+    else:
+        mornings = [s for s in slots if _part(s) == "morning"]
+        afternoons = [s for s in slots if _part(s) == "afternoon"]
+        chosen = mornings[:2] + afternoons[:2]
+        chosen += [s for s in slots if s not in chosen][:SLOT_CHOICES - len(chosen)]
+    return sorted(chosen, key=lambda s: s["start"])[:SLOT_CHOICES] or slots[:SLOT_CHOICES]
+
+
+class ValidateBookForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_book_form"
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain):
+        if tracker.get_slot("user_name") and tracker.get_slot("user_phone"):
+            return [s for s in domain_slots if s not in ("patient_name", "patient_phone")]
+        return domain_slots
+
+    async def validate_facility(self, value, dispatcher, tracker, domain) -> dict:
+        fhir = (await services()).fhir
+        chosen = entity(tracker, "facility") or value
+        if chosen == NEAR_HOME:
+            return {"facility": None}  # action_ask_facility now asks for the ward
+        if chosen and await fhir.location(str(chosen)) is not None:
+            return {"facility": chosen}
+        ward = entity(tracker, "ward")
+        if ward:
+            stations = [loc for loc in await fhir.locations(address=ward)
+                        if loc["id"].startswith("tyt-")]
+            if stations:
+                return {"facility": stations[0]["id"]}
+            dispatcher.utter_message(response="utter_no_station_in_ward", ward=ward)
+            return {"facility": None}
+        found = await fhir.locations(**{"name:contains": str(value or "")}) if value else []
+        if len(found) == 1:
+            return {"facility": found[0]["id"]}
+        dispatcher.utter_message(response="utter_bad_facility")
+        return {"facility": None}
+
+    async def validate_service(self, value, dispatcher, tracker, domain) -> dict:
+        offered = {_code(s): _display(s) for s in
+                   await (await services()).fhir.schedules(tracker.get_slot("facility"))}
+        chosen = entity(tracker, "service") or value
+        if chosen not in offered:
+            chosen = next((c for c, d in offered.items() if fold(d) in fold(str(value or ""))), None)
+        if chosen is None:
+            dispatcher.utter_message(response="utter_bad_service")
+        return {"service": chosen}
+
+    async def validate_visit_day(self, value, dispatcher, tracker, domain) -> dict:
+        when = parse_when(str(value or ""), today())
+        if when.day is None or not today() <= when.day <= today() + timedelta(days=BOOKING_DAYS * 2):
+            dispatcher.utter_message(response="utter_bad_day")
+            return {"visit_day": None}
+        slots = await _free_slots((await services()).fhir, tracker.get_slot("facility"),
+                                  tracker.get_slot("service"), when.day)
+        if not slots:
+            dispatcher.utter_message(response="utter_day_unavailable", day=short_day(when.day))
+            return {"visit_day": None}
+        changes = {"visit_day": when.day.isoformat(), "day_part": when.part_of_day}
+        if when.at:
+            exact = [s for s in slots if datetime.fromisoformat(s["start"]).time() == when.at]
+            if exact:
+                changes["slot_id"] = exact[0]["id"]
+        return changes
+
+    async def validate_slot_id(self, value, dispatcher, tracker, domain) -> dict:
+        fhir = (await services()).fhir
+        day = date.fromisoformat(tracker.get_slot("visit_day"))
+        slots = await _free_slots(fhir, tracker.get_slot("facility"), tracker.get_slot("service"), day)
+        chosen = entity(tracker, "slot_id") or str(value or "")
+        if any(s["id"] == chosen for s in slots):
+            return {"slot_id": chosen}
+        when = parse_when(str(value or ""), day)
+        if when.at:
+            match = [s for s in slots if datetime.fromisoformat(s["start"]).time() == when.at]
+            if match:
+                return {"slot_id": match[0]["id"]}
+        dispatcher.utter_message(response="utter_bad_slot")
+        return {"slot_id": None}
+
+    def validate_patient_name(self, value, dispatcher, tracker, domain) -> dict:
+        words = str(value or "").split()
+        if len(words) < 2 or len(" ".join(words)) > 80 or any(ch.isdigit() for ch in "".join(words)):
+            dispatcher.utter_message(response="utter_bad_name")
+            return {"patient_name": None}
+        name = " ".join(w[:1].upper() + w[1:].lower() for w in words)
+        return {"patient_name": name, "user_name": name}
+
+    def validate_patient_phone(self, value, dispatcher, tracker, domain) -> dict:
+        phone = normalize_phone(entity(tracker, "phone") or str(value or ""))
+        if phone is None:
+            dispatcher.utter_message(response="utter_bad_phone_required")
+            return {"patient_phone": None}
+        return {"patient_phone": phone, "user_phone": phone}
+
+    def validate_booking_confirmed(self, value, dispatcher, tracker, domain) -> dict:
+        if intent(tracker) == "affirm":
+            return {"booking_confirmed": "yes"}
+        field = entity(tracker, "edit_field")
+        if field in _EDITS:
+            return {**{name: None for name in _EDITS[field]}, "booking_confirmed": None}
+        phone = normalize_phone(entity(tracker, "phone") or "")
+        if phone:
+            return {"patient_phone": phone, "user_phone": phone, "booking_confirmed": None}
+        return {"booking_confirmed": None}
+
+
+class ActionAskFacility(Action):
+    def name(self) -> str:
+        return "action_ask_facility"
+
+    async def run(self, dispatcher, tracker, domain) -> list:
+        city = await services()
+        events = []
+        if not tracker.get_slot("user_name"):
+            try:
+                patient = await city.fhir.patient_of(tracker.sender_id)
+            except CityUnavailable:
+                patient = None
+            if patient:
+                events = [SlotSet("user_name", patient["name"][0]["text"]),
+                          SlotSet("user_phone", patient["telecom"][0]["value"])]
+        if entity(tracker, "facility") == NEAR_HOME:
+            stations = [loc for loc in await city.fhir.locations() if loc["id"].startswith("tyt-")]
+            buttons = [payload_button(loc["address"]["district"], "inform",
+                                      ward=loc["address"]["district"].removeprefix("Phường ").strip())
+                       for loc in stations]
+            dispatcher.utter_message(response="utter_ask_ward_for_station", buttons=buttons)
+            return events
+        hospitals = [await city.fhir.location(ident) for ident in HOSPITALS]
+        buttons = [payload_button(loc["name"], "inform", facility=loc["id"]) for loc in hospitals if loc]
+        buttons.append(payload_button("Trạm y tế gần nhà", "inform", facility=NEAR_HOME))
+        dispatcher.utter_message(text="Dạ, bác muốn khám ở mô ạ? Bác chọn một nơi, hoặc nói tên "
+                                      "bệnh viện, tên phường ạ.", buttons=buttons)
+        return events
+
+
+class ActionAskService(Action):
+    def name(self) -> str:
+        return "action_ask_service"
+
+    async def run(self, dispatcher, tracker, domain) -> list:
+        schedules = await (await services()).fhir.schedules(tracker.get_slot("facility"))
+        buttons = [payload_button(_display(s), "inform", service=_code(s)) for s in schedules]
+        dispatcher.utter_message(text="Dạ, bác muốn khám chi ạ?", buttons=buttons)
+        return []
+
+
+class ActionAskVisitDay(Action):
+    def name(self) -> str:
+        return "action_ask_visit_day"
+
+    async def run(self, dispatcher, tracker, domain) -> list:
+        fhir = (await services()).fhir
+        buttons, day = [], today()
+        while len(buttons) < DAY_CHOICES and day <= today() + timedelta(days=BOOKING_DAYS * 2):
+            if day.weekday() < 5 and await _free_slots(fhir, tracker.get_slot("facility"),
+                                                       tracker.get_slot("service"), day):
+                buttons.append({"title": short_day(day), "payload": f"{day.day}/{day.month}/{day.year}"})
+            day += timedelta(days=1)
+        dispatcher.utter_message(text="Dạ, bác muốn khám ngày nào ạ? Bác chọn một ngày, hoặc nói "
+                                      "“sáng mai”, “thứ Hai tuần sau”… ạ.", buttons=buttons)
+        return []
+
+
+class ActionAskSlotId(Action):
+    def name(self) -> str:
+        return "action_ask_slot_id"
+
+    async def run(self, dispatcher, tracker, domain) -> list:
+        day = date.fromisoformat(tracker.get_slot("visit_day"))
+        slots = await _free_slots((await services()).fhir, tracker.get_slot("facility"),
+                                  tracker.get_slot("service"), day)
+        choices = slot_choices(slots, tracker.get_slot("day_part"))
+        buttons = [payload_button(clock_text(datetime.fromisoformat(s["start"])), "inform", slot_id=s["id"])
+                   for s in choices]
+        dispatcher.utter_message(text=f"Dạ, {short_day(day)} còn các giờ ni ạ. Bác chọn một giờ:",
+                                 buttons=buttons)
+        return []
+
+
+async def _booking_facts(tracker: Tracker) -> dict:
+    fhir = (await services()).fhir
+    location = await fhir.location(tracker.get_slot("facility"))
+    schedule = await _schedule(fhir, tracker.get_slot("facility"), tracker.get_slot("service"))
+    slot = await fhir.slot(tracker.get_slot("slot_id"))
+    phone = tracker.get_slot("patient_phone") or tracker.get_slot("user_phone")
+    return {
+        "facility_name": location["name"],
+        "service_name": _display(schedule),
+        "when": when_text(slot["start"]),
+        "patient_name": tracker.get_slot("patient_name") or tracker.get_slot("user_name"),
+        "phone": phone,
+        "phone_spoken": spoken_phone(phone),
+    }
+
+
+class ActionAskBookingConfirmed(Action):
+    def name(self) -> str:
+        return "action_ask_booking_confirmed"
+
+    async def run(self, dispatcher, tracker, domain) -> list:
+        if intent(tracker) == "deny" and not entity(tracker, "phone"):
+            buttons = [payload_button(t, "inform", edit_field=f) for f, t in _EDIT_TITLES.items()]
+            dispatcher.utter_message(text="Dạ, bác muốn sửa chỗ mô ạ?", buttons=buttons)
+            return []
+        facts = await _booking_facts(tracker)
+        dispatcher.utter_message(response="utter_booking_summary", **facts)
+        return []
+
+
+class ActionBookAppointment(Action):
+    def name(self) -> str:
+        return "action_book_appointment"
+
+    async def run(self, dispatcher, tracker, domain) -> list:
+        city = await services()
+        slot_id = tracker.get_slot("slot_id")
+        try:
+            facts = await _booking_facts(tracker)
+            try:
+                booked = await city.fhir.book(slot_id, facts["patient_name"], facts["phone"],
+                                              tracker.sender_id)
+            except SlotTaken:
+                booked = await self._already_ours(city.fhir, tracker.sender_id, slot_id)
+        except CityUnavailable:
+            dispatcher.utter_message(response="utter_city_down")
+            return forms.clear("book_form")
+        if booked is None:
+            dispatcher.utter_message(response="utter_slot_taken")
+            return [SlotSet("slot_id", None), SlotSet("booking_confirmed", None),
+                    FollowupAction("book_form")]
+        dispatcher.utter_message(response="utter_booked", code=booked["id"],
+                                 code_spoken=spoken_code(booked["id"]), **facts)
+        return [*forms.clear("book_form"), SlotSet("user_name", facts["patient_name"]),
+                SlotSet("user_phone", facts["phone"])]
+
+    @staticmethod
+    async def _already_ours(fhir: FhirClient, account: str, slot_id: str) -> dict | None:
+        """A retried booking whose first try went through is ours, not taken."""
+        since = datetime.now(LOCAL_TZ) - timedelta(days=1)
+        return next((a for a in await fhir.appointments_of(account, since)
+                     if a["slot"][0]["reference"] == f"Slot/{slot_id}"), None)

@@ -1,0 +1,91 @@
+"""Cancelling a clinic visit: pick one of the sender's upcoming appointments, confirm, cancel."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop
+
+from common.clock import LOCAL_TZ
+
+from . import forms
+from .clients.http import CityRefused, CityUnavailable
+from .forms import entity, intent, payload_button
+from .services import services
+from .wording import booking_code_in, when_text
+
+
+async def _upcoming(tracker: Tracker) -> list[dict]:
+    return await (await services()).fhir.appointments_of(tracker.sender_id, datetime.now(LOCAL_TZ))
+
+
+def _label(appointment: dict) -> str:
+    place = appointment["participant"][1]["actor"]["display"]
+    return f"{appointment['description']}, {place}, {when_text(appointment['start'])}"
+
+
+class ValidateCancelForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_cancel_form"
+
+    async def validate_appointment_id(self, value, dispatcher, tracker, domain) -> dict:
+        chosen = entity(tracker, "appointment_id") or booking_code_in(str(value or ""))
+        upcoming = {a["id"] for a in await _upcoming(tracker)}
+        if chosen in upcoming:
+            return {"appointment_id": chosen}
+        dispatcher.utter_message(response="utter_bad_appointment")
+        return {"appointment_id": None}
+
+    def validate_cancel_confirmed(self, value, dispatcher, tracker, domain) -> dict:
+        if intent(tracker) == "affirm":
+            return {"cancel_confirmed": "yes"}
+        # Anything but yes keeps the appointment: back to choosing.
+        return {"cancel_confirmed": None, "appointment_id": None}
+
+
+class ActionAskAppointmentId(Action):
+    def name(self) -> str:
+        return "action_ask_appointment_id"
+
+    async def run(self, dispatcher, tracker, domain) -> list:
+        try:
+            upcoming = await _upcoming(tracker)
+        except CityUnavailable:
+            dispatcher.utter_message(response="utter_city_down")
+            return [ActiveLoop(None), *forms.clear("cancel_form")]
+        if not upcoming:
+            dispatcher.utter_message(response="utter_no_appointments")
+            return [ActiveLoop(None), *forms.clear("cancel_form")]
+        buttons = [payload_button(_label(a), "inform", appointment_id=a["id"]) for a in upcoming]
+        dispatcher.utter_message(text="Dạ, bác muốn hủy lịch nào ạ?", buttons=buttons)
+        return []
+
+
+class ActionAskCancelConfirmed(Action):
+    def name(self) -> str:
+        return "action_ask_cancel_confirmed"
+
+    async def run(self, dispatcher, tracker, domain) -> list:
+        chosen = next(a for a in await _upcoming(tracker) if a["id"] == tracker.get_slot("appointment_id"))
+        dispatcher.utter_message(
+            response="utter_cancel_summary", code=chosen["id"], service_name=chosen["description"],
+            facility_name=chosen["participant"][1]["actor"]["display"], when=when_text(chosen["start"]))
+        return []
+
+
+class ActionCancelAppointment(Action):
+    def name(self) -> str:
+        return "action_cancel_appointment"
+
+    async def run(self, dispatcher, tracker, domain) -> list:
+        code = tracker.get_slot("appointment_id")
+        if not code:
+            return []  # the form closed itself: nothing upcoming to cancel
+        try:
+            cancelled = await (await services()).fhir.cancel(code)
+        except (CityUnavailable, CityRefused):
+            dispatcher.utter_message(response="utter_city_down")
+        else:
+            dispatcher.utter_message(response="utter_cancelled", code=code,
+                                     when=when_text(cancelled["start"]))
+        return forms.clear("cancel_form")

@@ -1,0 +1,1 @@
+"""Clients of the city's services; the actions never speak HTTP themselves."""

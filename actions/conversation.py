@@ -1,0 +1,88 @@
+"""Repair and escape hatches available at every step: repeat, stop, human, not understood."""
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from . import forms
+from .services import services
+
+HANDOFF_CONTEXT = 10
+
+
+def _last_bot_turn(tracker: Tracker) -> list[dict]:
+    """The bot messages sent between the two latest user messages."""
+    events = tracker.events
+    users = [i for i, e in enumerate(events) if e.get("event") == "user"]
+    if len(users) < 2:
+        return []
+    return [e for e in events[users[-2] + 1:users[-1]] if e.get("event") == "bot"]
+
+
+class ActionRepeat(Action):
+    def name(self) -> str:
+        return "action_repeat"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        if tracker.active_loop_name:
+            return []  # the form asks its question again right after
+        messages = _last_bot_turn(tracker)
+        if not messages:
+            dispatcher.utter_message(response="utter_nothing_to_repeat")
+        for message in messages:
+            data = message.get("data") or {}
+            dispatcher.utter_message(text=message.get("text"), buttons=data.get("buttons") or [],
+                                     image=data.get("image"))
+        return []
+
+
+class ActionHandoff(Action):
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        recent = [{"from": e["event"], "text": e.get("text")} for e in tracker.events
+                  if e.get("event") in ("user", "bot") and e.get("text")][-HANDOFF_CONTEXT:]
+        store = (await services()).store
+        await store.record_handoff(tracker.sender_id, tracker.latest_message.get("text") or "", recent)
+        dispatcher.utter_message(response="utter_handoff")
+        events = [SlotSet("offered_human", False)]
+        if tracker.active_loop_name:
+            events += [ActiveLoop(None), SlotSet("requested_slot", None)]
+        return events
+
+
+class ActionFallback(Action):
+    """Not understood: say so and show the menu; twice in a row, offer an officer."""
+
+    def name(self) -> str:
+        return "action_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        misses = 0
+        for event in reversed(tracker.events):
+            if event.get("event") == "user":
+                if (event.get("parse_data") or {}).get("intent", {}).get("name") != "nlu_fallback":
+                    break
+                misses += 1
+        if misses >= 2:
+            dispatcher.utter_message(response="utter_offer_human")
+            return [SlotSet("offered_human", True)]
+        dispatcher.utter_message(response="utter_default")
+        return [SlotSet("offered_human", False)]
+
+
+class ActionStop(Action):
+    """Leave the current form cleanly: nothing is sent, its answers are forgotten."""
+
+    def name(self) -> str:
+        return "action_stop"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        dispatcher.utter_message(response="utter_stopped")
+        form = tracker.active_loop_name
+        events = [SlotSet("offered_human", False)]
+        if form:
+            events += [ActiveLoop(None), *forms.clear(form)]
+        return events

@@ -1,0 +1,34 @@
+"""Slot names each form owns, so stopping or finishing a form clears exactly those."""
+from __future__ import annotations
+
+import json
+
+from rasa_sdk.events import SlotSet
+
+FORM_SLOTS = {
+    "report_form": ["category", "address", "lat", "long", "description", "photo", "report_phone",
+                    "report_confirmed"],
+    "book_form": ["facility", "service", "visit_day", "day_part", "slot_id", "patient_name",
+                  "patient_phone", "booking_confirmed"],
+    "cancel_form": ["appointment_id", "cancel_confirmed"],
+}
+
+
+def clear(form: str) -> list[SlotSet]:
+    return [SlotSet(name, None) for name in FORM_SLOTS[form]] + [SlotSet("requested_slot", None)]
+
+
+def entity(tracker, name: str) -> str | None:
+    """The last value of an entity in the latest user message."""
+    values = [e.get("value") for e in tracker.latest_message.get("entities", []) if e.get("entity") == name]
+    return str(values[-1]) if values and values[-1] is not None else None
+
+
+def intent(tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def payload_button(title: str, intent_name: str, **entities) -> dict:
+    """A button whose payload sets entities, e.g. /inform{"category":"rac_thai"}."""
+    suffix = json.dumps(entities, ensure_ascii=False, separators=(",", ":")) if entities else ""
+    return {"title": title, "payload": f"/{intent_name}{suffix}"}

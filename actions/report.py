@@ -1,0 +1,186 @@
+"""Reporting a problem: what, where, a short description, photo and phone, confirm, send."""
+from __future__ import annotations
+
+import re
+import uuid
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+
+from common.text import fold, normalize_phone
+
+from . import forms
+from .clients.http import CityRefused, CityUnavailable
+from .forms import entity, intent, payload_button
+from .services import services
+from .wording import CATEGORY_LABELS, spoken_code, spoken_phone
+
+NONE = "none"  # the citizen chose to give no photo / no phone
+MAX_DESCRIPTION = 4000
+# "không, ở đường Lê Lợi": the place follows one of these words in a correction.
+_PLACE = re.compile(r"\b(?:ở|tại|tai|chỗ|đường|duong|kiệt|kiet|hẻm|hem|số nhà|so nha)\b.+", re.I)
+_PLACE_LEAD = re.compile(r"^(?:ở|tại|tai|chỗ)\s+", re.I)
+_FIELD_TITLES = {"category": "Loại việc", "address": "Địa chỉ", "description": "Mô tả",
+                 "report_phone": "Số điện thoại"}
+
+
+def _category_from_text(text: str) -> str | None:
+    folded = fold(text)
+    for code, label in CATEGORY_LABELS.items():
+        if fold(label) in folded or folded in fold(label):
+            return code
+    return None
+
+
+class ValidateReportForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_report_form"
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain):
+        if tracker.get_slot("user_phone"):
+            return [s for s in domain_slots if s != "report_phone"]
+        return domain_slots
+
+    def validate_category(self, value, dispatcher, tracker, domain) -> dict:
+        code = entity(tracker, "category") or value
+        if code not in CATEGORY_LABELS:
+            code = _category_from_text(str(value or ""))
+        if code is None:
+            dispatcher.utter_message(response="utter_bad_category")
+        return {"category": code}
+
+    def validate_address(self, value, dispatcher, tracker, domain) -> dict:
+        lat, long = entity(tracker, "lat"), entity(tracker, "long")
+        if lat and long:
+            return {"address": "Vị trí bác đã gửi trên bản đồ", "lat": lat, "long": long}
+        text = " ".join(str(value or "").split())
+        if len(text) < 4 or text.startswith("/"):
+            dispatcher.utter_message(response="utter_bad_address")
+            return {"address": None}
+        return {"address": text}
+
+    def validate_description(self, value, dispatcher, tracker, domain) -> dict:
+        text = str(value or "").strip()
+        if len(text) < 4 or text.startswith("/"):
+            dispatcher.utter_message(response="utter_bad_description")
+            return {"description": None}
+        if len(text) > MAX_DESCRIPTION:
+            dispatcher.utter_message(response="utter_bad_description_long")
+            return {"description": None}
+        return {"description": text}
+
+    def validate_photo(self, value, dispatcher, tracker, domain) -> dict:
+        url = entity(tracker, "photo_url")
+        if url:
+            return {"photo": url}
+        if intent(tracker) == "deny":
+            return {"photo": NONE}
+        dispatcher.utter_message(response="utter_bad_photo")
+        return {"photo": None}
+
+    def validate_report_phone(self, value, dispatcher, tracker, domain) -> dict:
+        phone = normalize_phone(entity(tracker, "phone") or str(value or ""))
+        if phone:
+            return {"report_phone": phone, "user_phone": phone}
+        if intent(tracker) == "deny":
+            return {"report_phone": NONE}
+        dispatcher.utter_message(response="utter_bad_phone")
+        return {"report_phone": None}
+
+    def validate_report_confirmed(self, value, dispatcher, tracker, domain) -> dict:
+        """Yes sends; anything else is read as a correction and the summary is shown again."""
+        if intent(tracker) == "affirm":
+            return {"report_confirmed": "yes"}
+        field = entity(tracker, "edit_field")
+        if field in _FIELD_TITLES:
+            return {field: None, "report_confirmed": None}
+        text = str(value or "")
+        changes: dict = {"report_confirmed": None}
+        category = entity(tracker, "category")
+        phone = normalize_phone(entity(tracker, "phone") or "")
+        place = _PLACE.search(text)
+        if category:
+            changes["category"] = category
+        if phone:
+            changes.update(report_phone=phone, user_phone=phone)
+        if place and not phone:
+            changes.update(address=_PLACE_LEAD.sub("", place.group(0)).strip(" .,"), lat=None, long=None)
+        return changes
+
+
+class ActionAskCategory(Action):
+    def name(self) -> str:
+        return "action_ask_category"
+
+    async def run(self, dispatcher, tracker, domain) -> list:
+        buttons = [payload_button(label, "inform", category=code) for code, label in CATEGORY_LABELS.items()]
+        dispatcher.utter_message(text="Dạ, bác muốn phản ánh việc chi ạ?", buttons=buttons)
+        return []
+
+
+def _report_summary(tracker: Tracker) -> dict:
+    photo = tracker.get_slot("photo")
+    phone = tracker.get_slot("report_phone") or tracker.get_slot("user_phone")
+    return {
+        "category_name": CATEGORY_LABELS.get(tracker.get_slot("category"), ""),
+        "address": tracker.get_slot("address"),
+        "description": tracker.get_slot("description"),
+        "photo_text": "có" if photo and photo != NONE else "không có",
+        "phone_text": spoken_phone(phone) if phone and phone != NONE else "không để lại",
+    }
+
+
+class ActionAskReportConfirmed(Action):
+    def name(self) -> str:
+        return "action_ask_report_confirmed"
+
+    async def run(self, dispatcher, tracker, domain) -> list:
+        corrected = entity(tracker, "category") or entity(tracker, "phone") or _PLACE.search(
+            tracker.latest_message.get("text") or "")
+        if intent(tracker) == "deny" and not corrected:
+            buttons = [payload_button(t, "inform", edit_field=f) for f, t in _FIELD_TITLES.items()]
+            dispatcher.utter_message(response="utter_which_field", buttons=buttons)
+            return []
+        dispatcher.utter_message(response="utter_report_summary", **_report_summary(tracker))
+        return []
+
+
+def open311_fields(tracker: Tracker) -> dict:
+    """The report as Open311 POST fields; the chat account lets the citizen list it later."""
+    photo = tracker.get_slot("photo")
+    phone = tracker.get_slot("report_phone") or tracker.get_slot("user_phone")
+    fields = {
+        "service_code": tracker.get_slot("category"),
+        "description": tracker.get_slot("description"),
+        "address_string": tracker.get_slot("address"),
+        "lat": tracker.get_slot("lat"),
+        "long": tracker.get_slot("long"),
+        "account_id": tracker.sender_id,
+        "media_url": photo if photo != NONE else None,
+        "phone": phone if phone != NONE else None,
+    }
+    return {k: v for k, v in fields.items() if v}
+
+
+class ActionSubmitReport(Action):
+    def name(self) -> str:
+        return "action_submit_report"
+
+    async def run(self, dispatcher, tracker, domain) -> list:
+        city = await services()
+        report = open311_fields(tracker)
+        key = f"{tracker.sender_id}:{uuid.uuid4()}"
+        try:
+            result = await city.open311.create(report, key)
+        except CityUnavailable:
+            await city.store.keep(tracker.sender_id, key, report)
+            dispatcher.utter_message(response="utter_report_queued")
+        except CityRefused as error:
+            dispatcher.utter_message(response="utter_report_refused", reason=error.message)
+        else:
+            case_id = result["service_request_id"]
+            dispatcher.utter_message(
+                response="utter_report_sent", case_id=case_id, case_id_spoken=spoken_code(case_id),
+                service_notice=result.get("service_notice") or "",
+                buttons=[payload_button("Xem tình trạng", "check_status", case_id=case_id),
+                         {"title": "Về đầu", "payload": "/help"}])
+        return forms.clear("report_form")

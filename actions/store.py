@@ -1,0 +1,112 @@
+"""What the action server keeps on disk: reports waiting for the city, and handoff requests.
+
+A report the city could not take is kept with the idempotency key of its first attempt
+and sent later (the outbox); a report that did reach the city before the connection
+broke is therefore not filed a second time.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from common.clock import utcnow
+
+from .clients.http import CityRefused, CityUnavailable
+from .clients.open311 import Open311Client
+
+log = logging.getLogger(__name__)
+
+metadata = sa.MetaData()
+
+pending_reports = sa.Table(
+    "pending_reports", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sender_id", sa.Text, nullable=False, index=True),
+    sa.Column("idempotency_key", sa.String(200), nullable=False, unique=True),
+    sa.Column("report", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("last_error", sa.Text),
+    sa.Column("case_id", sa.String(20)),
+    sa.Column("sent_at", sa.DateTime),
+)
+
+handoffs = sa.Table(
+    "handoffs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sender_id", sa.Text, nullable=False, index=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("last_messages", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False, default="open"),
+)
+
+
+class Store:
+    def __init__(self, engine: AsyncEngine):
+        self.engine = engine
+
+    async def create_schema(self) -> None:
+        async with self.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+
+    async def keep(self, sender_id: str, idempotency_key: str, report: dict) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(sa.insert(pending_reports).values(
+                sender_id=sender_id, idempotency_key=idempotency_key, report=report,
+                created_at=utcnow(), attempts=1))
+
+    async def unsent(self, sender_id: str | None = None) -> list[sa.Row]:
+        t = pending_reports
+        query = sa.select(t).where(t.c.case_id.is_(None)).order_by(t.c.id)
+        if sender_id is not None:
+            query = query.where(t.c.sender_id == sender_id)
+        async with self.engine.connect() as conn:
+            return list(await conn.execute(query))
+
+    async def drain(self, open311: Open311Client) -> int:
+        """Send what is kept, oldest first; stop at the first sign the city is still down."""
+        sent = 0
+        t = pending_reports
+        for row in await self.unsent():
+            try:
+                result = await open311.create(row.report, row.idempotency_key)
+            except CityUnavailable as error:
+                await self._failed(row.id, str(error))
+                break
+            except CityRefused as error:
+                # The city will never take this one: keep it for an officer, stop retrying.
+                await self._failed(row.id, f"refused: {error.message}", give_up=True)
+                continue
+            async with self.engine.begin() as conn:
+                await conn.execute(sa.update(t).where(t.c.id == row.id).values(
+                    case_id=result["service_request_id"], sent_at=utcnow()))
+            sent += 1
+            log.info("kept report %d sent as %s", row.id, result["service_request_id"])
+        return sent
+
+    async def _failed(self, row_id: int, error: str, give_up: bool = False) -> None:
+        t = pending_reports
+        values = {"attempts": t.c.attempts + 1, "last_error": error}
+        if give_up:
+            values["case_id"] = "REFUSED"
+        async with self.engine.begin() as conn:
+            await conn.execute(sa.update(t).where(t.c.id == row_id).values(**values))
+
+    async def record_handoff(self, sender_id: str, reason: str, last_messages: list[dict]) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(sa.insert(handoffs).values(
+                sender_id=sender_id, reason=reason, last_messages=last_messages,
+                created_at=utcnow(), status="open"))
+
+
+async def drain_forever(store: Store, open311: Open311Client, interval: float) -> None:
+    while True:
+        try:
+            await store.drain(open311)
+        except Exception:
+            log.exception("outbox drain failed; trying again later")
+        await asyncio.sleep(interval)

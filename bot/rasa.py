@@ -1,0 +1,33 @@
+"""Rasa's REST channel, as every channel of the gateway uses it."""
+from __future__ import annotations
+
+import aiohttp
+
+
+class RasaUnavailable(Exception):
+    pass
+
+
+class RasaClient:
+    def __init__(self, base_url: str, timeout: float):
+        self.url = f"{base_url}/webhooks/rest/webhook"
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def send(self, sender: str, text: str) -> list[dict]:
+        """The assistant's answers: [{"text", "buttons", "image"}], in order."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self.timeout)
+        try:
+            async with self._session.post(self.url, json={"sender": sender, "message": text}) as response:
+                if response.status != 200:
+                    raise RasaUnavailable(f"HTTP {response.status}")
+                replies = await response.json()
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise RasaUnavailable(repr(error)) from error
+        return [{"text": r.get("text", ""), "buttons": r.get("buttons") or [],
+                 **({"image": r["image"]} if r.get("image") else {})} for r in replies]
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()

@@ -1,0 +1,25 @@
+"""Gateway settings, read from the environment in one place."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    rasa_url: str
+    public_url: str
+    uploads: Path
+    rasa_timeout: float = 30.0
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        var = Path(env.get("TROLYHUE_VAR", "var"))
+        port = env.get("GATEWAY_PORT", "8080")
+        return cls(
+            rasa_url=env.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
+            public_url=env.get("GATEWAY_PUBLIC_URL", f"http://127.0.0.1:{port}").rstrip("/"),
+            uploads=var / "uploads",
+        )

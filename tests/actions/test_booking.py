@@ -1,0 +1,156 @@
+"""Booking and cancelling clinic visits through the actions, against a real cityapi."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import forms
+from actions.booking import (
+    ActionAskFacility,
+    ActionAskSlotId,
+    ActionAskVisitDay,
+    ActionBookAppointment,
+    ValidateBookForm,
+    slot_choices,
+    today,
+)
+from actions.cancel import ActionAskAppointmentId, ActionCancelAppointment, ValidateCancelForm
+from tests.actions.conftest import said, tracker
+
+
+def _next_weekday(weekday: int) -> date:
+    day = today() + timedelta(days=1)
+    while day.weekday() != weekday:
+        day += timedelta(days=1)
+    return day
+
+
+async def test_facility_by_button_ward_or_name(city):
+    form, d = ValidateBookForm(), CollectingDispatcher()
+    button = tracker('/inform{"facility":"bv-trung-uong-hue"}', entities=[("facility", "bv-trung-uong-hue")])
+    assert await form.validate_facility("bv-trung-uong-hue", d, button, {}) == {"facility": "bv-trung-uong-hue"}
+    ward = tracker("tui ở Vỹ Dạ", entities=[("ward", "Vỹ Dạ")])
+    assert await form.validate_facility("tui ở Vỹ Dạ", d, ward, {}) == {"facility": "tyt-vy-da"}
+    assert await form.validate_facility("dai hoc y duoc", d, tracker("dai hoc y duoc"), {}) == {
+        "facility": "bv-dai-hoc-y-duoc-hue"}
+    near = tracker('/inform{"facility":"gan_nha"}', entities=[("facility", "gan_nha")])
+    assert await form.validate_facility("gan_nha", d, near, {}) == {"facility": None}
+    nowhere = tracker("ở A Lưới", entities=[("ward", "A Lưới 1")])
+    assert await form.validate_facility("ở A Lưới", d, nowhere, {}) == {"facility": None}
+    assert said(d) == ["utter_no_station_in_ward"]
+
+
+async def test_ask_facility_prefills_a_known_patient_and_asks_ward_for_near_home(city):
+    d = CollectingDispatcher()
+    assert await ActionAskFacility().run(d, tracker("/book_clinic", intent="book_clinic"), {}) == []
+    assert [b["title"] for b in d.messages[0]["buttons"]] == [
+        "Bệnh viện Trung ương Huế", "Bệnh viện Trường Đại học Y - Dược Huế", "Trạm y tế gần nhà"]
+    d = CollectingDispatcher()
+    await ActionAskFacility().run(d, tracker("gần nhà", entities=[("facility", "gan_nha")]), {})
+    assert said(d) == ["utter_ask_ward_for_station"]
+    assert '/inform{"ward":"Vỹ Dạ"}' in [b["payload"] for b in d.messages[0]["buttons"]]
+
+
+async def test_service_day_and_slot(city):
+    form, d = ValidateBookForm(), CollectingDispatcher()
+    slots = {"facility": "bv-trung-uong-hue"}
+    assert await form.validate_service("khám tim", d, tracker(entities=[("service", "tim-mach")], slots=slots),
+                                       {}) == {"service": "tim-mach"}
+    assert await form.validate_service("mắt", d, tracker("mắt", slots={"facility": "tyt-vy-da"}), {}) == {
+        "service": None}
+    slots["service"] = "tim-mach"
+    monday = _next_weekday(0)
+    result = await form.validate_visit_day("chiều thứ hai tuần sau", d, tracker(slots=slots), {})
+    assert result["day_part"] == "afternoon" and date.fromisoformat(result["visit_day"]).weekday() == 0
+    assert date.fromisoformat(result["visit_day"]) >= monday
+    saturday = _next_weekday(5)
+    sat = await form.validate_visit_day(f"{saturday.day}/{saturday.month}", d, tracker(slots=slots), {})
+    assert sat == {"visit_day": None}
+    assert await form.validate_visit_day("hôm qua", d, tracker(slots=slots), {}) == {"visit_day": None}
+    exact = await form.validate_visit_day(f"9 giờ sáng {monday.day}/{monday.month}", d, tracker(slots=slots), {})
+    assert exact["visit_day"] == monday.isoformat() and exact["slot_id"]
+    assert said(d) == ["utter_bad_service", "utter_day_unavailable", "utter_bad_day"]
+
+    slots.update(visit_day=monday.isoformat(), day_part=None)
+    d = CollectingDispatcher()
+    await ActionAskSlotId().run(d, tracker(slots=slots), {})
+    titles = [b["title"] for b in d.messages[0]["buttons"]]
+    assert titles == ["7 giờ sáng", "7 giờ 20 sáng", "1 giờ 30 chiều", "1 giờ 50 chiều"]
+    picked = d.messages[0]["buttons"][1]["payload"].split('"')[3]
+    assert await form.validate_slot_id(picked, d, tracker(entities=[("slot_id", picked)], slots=slots),
+                                       {}) == {"slot_id": picked}
+    typed = await form.validate_slot_id("7 giờ 20", d, tracker("7 giờ 20", slots=slots), {})
+    assert typed == {"slot_id": picked}
+
+    d = CollectingDispatcher()
+    await ActionAskVisitDay().run(d, tracker(slots=slots), {})
+    assert len(d.messages[0]["buttons"]) == 3
+
+
+def test_four_choices_morning_first():
+    def slot(hour, minute):
+        return {"id": f"{hour}{minute}", "start": f"2026-12-01T{hour:02d}:{minute:02d}:00+07:00"}
+    day = [slot(7, 0), slot(7, 20), slot(7, 40), slot(13, 30), slot(13, 50), slot(14, 10)]
+    assert [s["id"] for s in slot_choices(day, None)] == ["70", "720", "1330", "1350"]
+    assert [s["id"] for s in slot_choices(day, "afternoon")] == ["1330", "1350", "1410"]
+    assert [s["id"] for s in slot_choices(day[:3], None)] == ["70", "720", "740"]
+
+
+async def _book(city, slot_id: str, name="Nguyễn Thị Lan", phone="0905123456"):
+    slots = {"facility": "bv-trung-uong-hue", "service": "tim-mach", "slot_id": slot_id,
+             "patient_name": name, "patient_phone": phone, "booking_confirmed": "yes"}
+    d = CollectingDispatcher()
+    events = await ActionBookAppointment().run(d, tracker("đặt lịch", intent="affirm", slots=slots), {})
+    return d, events
+
+
+async def _first_free_slot(city) -> dict:
+    start = datetime.fromisoformat(f"{_next_weekday(1).isoformat()}T00:00:00+07:00")
+    return (await city.fhir.free_slots("bv-trung-uong-hue-tim-mach", start, start + timedelta(days=1)))[0]
+
+
+async def test_book_then_cancel(city):
+    slot = await _first_free_slot(city)
+    d, events = await _book(city, slot["id"])
+    assert said(d) == ["utter_booked"]
+    code = d.messages[0]["code"]
+    assert events == [*forms.clear("book_form"), SlotSet("user_name", "Nguyễn Thị Lan"),
+                      SlotSet("user_phone", "0905123456")]
+    assert d.messages[0]["code_spoken"] == f"LK {code[3:6]} {code[6:]}"
+    assert (await city.fhir.slot(slot["id"]))["status"] == "busy"
+
+    d = CollectingDispatcher()
+    await ActionAskAppointmentId().run(d, tracker("hủy lịch", intent="cancel_appointment"), {})
+    assert [b["payload"] for b in d.messages[0]["buttons"]] == [f'/inform{{"appointment_id":"{code}"}}']
+    form = ValidateCancelForm()
+    picked = tracker(entities=[("appointment_id", code)])
+    assert await form.validate_appointment_id(code, d, picked, {}) == {"appointment_id": code}
+    assert await form.validate_appointment_id("LK-000000", d, tracker("LK-000000"), {}) == {"appointment_id": None}
+    d = CollectingDispatcher()
+    events = await ActionCancelAppointment().run(d, tracker(slots={"appointment_id": code}), {})
+    assert said(d) == ["utter_cancelled"] and events == forms.clear("cancel_form")
+    assert (await city.fhir.slot(slot["id"]))["status"] == "free"
+
+
+async def test_a_slot_just_taken_offers_the_next_ones(city):
+    slot = await _first_free_slot(city)
+    await city.fhir.book(slot["id"], "Trần Văn Ba", "0914000111", "web-someone-else")
+    d, events = await _book(city, slot["id"])
+    assert said(d) == ["utter_slot_taken"]
+    assert events == [SlotSet("slot_id", None), SlotSet("booking_confirmed", None), FollowupAction("book_form")]
+
+
+async def test_a_retried_booking_that_went_through_is_not_taken(city):
+    slot = await _first_free_slot(city)
+    await city.fhir.book(slot["id"], "Nguyễn Thị Lan", "0905123456", "web-test-0001")
+    d, _ = await _book(city, slot["id"])  # the same sender: the first try had gone through
+    assert said(d) == ["utter_booked"]
+
+
+async def test_nothing_to_cancel_closes_the_form(city):
+    d = CollectingDispatcher()
+    events = await ActionAskAppointmentId().run(d, tracker("hủy lịch", intent="cancel_appointment"), {})
+    assert said(d) == ["utter_no_appointments"]
+    assert events[0].get("event") == "active_loop" and events[0].get("name") is None

@@ -1,0 +1,67 @@
+import sqlalchemy as sa
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import forms
+from actions.conversation import ActionFallback, ActionHandoff, ActionRepeat, ActionStop
+from actions.store import handoffs
+from tests.actions.conftest import said, tracker
+
+
+def user(text, intent="inform"):
+    return {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}}
+
+
+def bot(text, buttons=None):
+    return {"event": "bot", "text": text, "data": {"buttons": buttons}}
+
+
+async def test_repeat_sends_the_last_answer_again():
+    events = [user("xin chào", "greet"), bot("Dạ, cháu chào bác ạ.", [{"title": "Gặp cán bộ", "payload": "/ask_human"}]),
+              bot("Bác cần chi ạ?"), user("nói lại", "repeat")]
+    d = CollectingDispatcher()
+    assert await ActionRepeat().run(d, tracker("nói lại", "repeat", events=events), {}) == []
+    assert [(m["text"], m["buttons"]) for m in d.messages] == [
+        ("Dạ, cháu chào bác ạ.", [{"title": "Gặp cán bộ", "payload": "/ask_human"}]), ("Bác cần chi ạ?", [])]
+
+
+async def test_repeat_with_nothing_said_yet_and_inside_a_form():
+    d = CollectingDispatcher()
+    await ActionRepeat().run(d, tracker("nói lại", "repeat", events=[user("nói lại", "repeat")]), {})
+    assert said(d) == ["utter_nothing_to_repeat"]
+    d = CollectingDispatcher()
+    assert await ActionRepeat().run(d, tracker("nói lại", "repeat", active_loop="report_form"), {}) == []
+    assert d.messages == []  # the form asks its question again itself
+
+
+async def test_two_misunderstandings_in_a_row_offer_a_human():
+    once = [user("abc", "greet"), bot("..."), user("xyz qwe", "nlu_fallback")]
+    d = CollectingDispatcher()
+    assert await ActionFallback().run(d, tracker(events=once), {}) == [SlotSet("offered_human", False)]
+    assert said(d) == ["utter_default"]
+    twice = once + [bot("..."), user("asdf", "nlu_fallback")]
+    d = CollectingDispatcher()
+    assert await ActionFallback().run(d, tracker(events=twice), {}) == [SlotSet("offered_human", True)]
+    assert said(d) == ["utter_offer_human"]
+
+
+async def test_handoff_is_recorded_and_leaves_the_form(city):
+    events = [user("phản ánh rác", "report_issue"), bot("Dạ, bác muốn phản ánh việc chi ạ?"),
+              user("gặp cán bộ", "ask_human")]
+    d = CollectingDispatcher()
+    result = await ActionHandoff().run(d, tracker("gặp cán bộ", "ask_human", events=events,
+                                                  active_loop="report_form"), {})
+    assert said(d) == ["utter_handoff"]
+    assert result == [SlotSet("offered_human", False), ActiveLoop(None), SlotSet("requested_slot", None)]
+    async with city.store.engine.connect() as conn:
+        rows = list(await conn.execute(sa.select(handoffs)))
+    assert len(rows) == 1 and rows[0].sender_id == "web-test-0001" and rows[0].reason == "gặp cán bộ"
+    assert [m["text"] for m in rows[0].last_messages] == ["phản ánh rác", "Dạ, bác muốn phản ánh việc chi ạ?",
+                                                          "gặp cán bộ"]
+
+
+async def test_stop_leaves_the_form_and_forgets_its_answers():
+    d = CollectingDispatcher()
+    result = await ActionStop().run(d, tracker("thôi", "stop", active_loop="book_form"), {})
+    assert said(d) == ["utter_stopped"]
+    assert result == [SlotSet("offered_human", False), ActiveLoop(None), *forms.clear("book_form")]
