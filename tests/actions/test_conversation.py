@@ -17,12 +17,13 @@ def bot(text, buttons=None):
 
 
 async def test_repeat_sends_the_last_answer_again():
-    events = [user("xin chào", "greet"), bot("Dạ, cháu chào bác ạ.", [{"title": "Gặp cán bộ", "payload": "/ask_human"}]),
-              bot("Bác cần chi ạ?"), user("nói lại", "repeat")]
+    human = [{"title": "Gặp cán bộ", "payload": "/ask_human"}]
+    events = [user("xin chào", "greet"), bot("Dạ, cháu chào bác ạ.", human), bot("Bác cần chi ạ?"),
+              user("nói lại", "repeat")]
     d = CollectingDispatcher()
     assert await ActionRepeat().run(d, tracker("nói lại", "repeat", events=events), {}) == []
     assert [(m["text"], m["buttons"]) for m in d.messages] == [
-        ("Dạ, cháu chào bác ạ.", [{"title": "Gặp cán bộ", "payload": "/ask_human"}]), ("Bác cần chi ạ?", [])]
+        ("Dạ, cháu chào bác ạ.", human), ("Bác cần chi ạ?", [])]
 
 
 async def test_repeat_with_nothing_said_yet_and_inside_a_form():
