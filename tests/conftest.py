@@ -35,3 +35,12 @@ async def database_url(request, tmp_path):
         await conn.execute(sa.text("CREATE SCHEMA public"))
     await engine.dispose()
     yield url
+
+# Measurements tests want shown at the end of the run (NLU quality and the like).
+REPORTS: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    for report in REPORTS:
+        terminalreporter.write_sep("-", "report")
+        terminalreporter.write_line(report)

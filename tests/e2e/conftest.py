@@ -1,0 +1,112 @@
+"""The whole stack, started the way the README says (scripts/start), on free loopback ports."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import API_KEY, OFFICER_TOKEN
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 300
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def post_json(url: str, body: dict, timeout: float = 60) -> tuple[int, dict]:
+    request = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+class Stack:
+    def __init__(self, var: Path):
+        self.var = var
+        self.ports = {name: free_port() for name in ("CITYAPI_PORT", "ACTIONS_PORT", "RASA_PORT", "GATEWAY_PORT")}
+        self.env = {**os.environ, **{k: str(v) for k, v in self.ports.items()},
+                    "TROLYHUE_VAR": str(var), "CITYAPI_API_KEY": API_KEY,
+                    "CITYAPI_API_KEYS": f"assistant:{API_KEY}", "CITYAPI_OFFICER_TOKENS": f"lan:{OFFICER_TOKEN}",
+                    "RASA_TOKEN": "e2e-" + API_KEY, "OUTBOX_INTERVAL": "1", "CITYAPI_TIMEOUT": "2"}
+        self.env.pop("DATABASE_URL", None)
+        self.gateway = f"http://127.0.0.1:{self.ports['GATEWAY_PORT']}"
+        self.city = f"http://127.0.0.1:{self.ports['CITYAPI_PORT']}"
+        self.log = (var / "stack.log").open("ab")
+        self.extra: list[subprocess.Popen] = []
+
+    def start(self) -> None:
+        self.process = subprocess.Popen([str(ROOT / "scripts" / "start")], cwd=ROOT, env=self.env,
+                                        stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.tail()
+            try:
+                status, body = post_json(f"{self.gateway}/api/chat", {"sender": "web-probe-0000", "text": "/help"})
+                if status == 200 and body["messages"]:
+                    return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(2)
+        raise AssertionError("the stack did not answer in time:\n" + self.tail())
+
+    def tail(self) -> str:
+        return (self.var / "stack.log").read_text(errors="replace")[-6000:]
+
+    def stop(self) -> None:
+        for process in self.extra:
+            process.terminate()
+            process.wait(timeout=20)
+        os.killpg(self.process.pid, signal.SIGINT)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+    def stop_cityapi(self) -> None:
+        pid = int((self.var / "run" / "cityapi.pid").read_text())
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{self.city}/health", timeout=1)
+            except (urllib.error.URLError, ConnectionError):
+                return
+            time.sleep(0.2)
+        raise AssertionError("cityapi did not stop")
+
+    def restart_cityapi(self) -> None:
+        env = {**self.env, "DATABASE_URL": f"sqlite:///{self.var / 'cityapi.sqlite3'}"}
+        process = subprocess.Popen([str(ROOT / ".venv" / "bin" / "python"), "-m", "cityapi", "--port",
+                                    str(self.ports["CITYAPI_PORT"])], cwd=ROOT, env=env,
+                                   stdout=self.log, stderr=subprocess.STDOUT)
+        self.extra.append(process)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{self.city}/health", timeout=1)
+                return
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.2)
+        raise AssertionError("cityapi did not come back")
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    running = Stack(tmp_path_factory.mktemp("stack"))
+    running.start()
+    yield running
+    running.stop()

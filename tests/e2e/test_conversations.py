@@ -1,0 +1,125 @@
+"""Full conversations over HTTP through the gateway, Rasa, the action server and cityapi."""
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.request
+import uuid
+
+from tests.conftest import API_KEY
+from tests.e2e.conftest import post_json
+
+CASE_ID = re.compile(r"PA-\d{4}-\d{6}")
+BOOKING = re.compile(r"LK-\d{6}")
+
+
+class Chat:
+    """One citizen in the web chat."""
+
+    def __init__(self, stack):
+        self.stack = stack
+        self.sender = f"web-{uuid.uuid4()}"
+        self.last: list[dict] = []
+
+    def say(self, text: str) -> str:
+        status, body = post_json(f"{self.stack.gateway}/api/chat", {"sender": self.sender, "text": text})
+        assert status == 200, body
+        self.last = body["messages"]
+        assert self.last, f"no answer to {text!r}"
+        return "\n".join(m["text"] for m in self.last)
+
+    def press(self, title_part: str) -> str:
+        """Press the button of the last answer whose title contains `title_part`."""
+        buttons = [b for m in self.last for b in m["buttons"]]
+        chosen = [b for b in buttons if title_part.lower() in b["title"].lower()]
+        assert chosen, f"no button {title_part!r} in {[b['title'] for b in buttons]}"
+        return self.say(chosen[0]["payload"])
+
+    def first_button(self) -> str:
+        return self.say(self.last[-1]["buttons"][0]["payload"])
+
+
+def get_json(url: str, headers: dict | None = None):
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_report_is_filed_and_found_by_its_code(stack):
+    chat = Chat(stack)
+    assert "việc chi" in chat.say("tui muốn phản ánh")
+    assert "chỗ mô" in chat.say("ổ gà")
+    assert "tả ngắn" in chat.say("trước số 12 đường Lê Lợi")
+    assert "ảnh" in chat.say("ổ gà to giữa đường, xe máy dễ té lắm")
+    assert "số điện thoại" in chat.press("Không có ảnh")
+    summary = chat.say("0905 123 456")
+    assert "Gửi phản ánh này nhé bác?" in summary and "0905 123 456" in summary
+    summary = chat.say("không, ở đường Hùng Vương")
+    assert "Địa chỉ: đường Hùng Vương" in summary
+    sent = chat.press("Gửi đi")
+    case_id = CASE_ID.search(sent).group()
+    assert " ".join(["PA", case_id[3:7], case_id[8:11], case_id[11:]]) in sent
+    report = get_json(f"{stack.city}/open311/v2/requests/{case_id}.json")[0]
+    assert report["service_code"] == "duong_hu_hong"
+    assert report["description"] == "ổ gà to giữa đường, xe máy dễ té lắm"
+    assert report["address"] == "đường Hùng Vương"
+    status = chat.say(f"phản ánh {case_id.lower()} tới đâu rồi")
+    assert case_id in status and "đã được tiếp nhận" in status
+
+
+def test_booking_makes_the_slot_busy_and_cancelling_frees_it(stack):
+    chat = Chat(stack)
+    chat.say("/book_clinic")
+    chat.press("Trung ương Huế")
+    chat.press("Tim mạch")
+    chat.first_button()           # the first day with free slots
+    chat.first_button()           # the earliest free time, in the morning
+    assert "họ tên" in chat.say("Nguyễn Thị Lan")
+    summary = chat.say("0905123456")
+    assert "Đặt lịch này nhé bác?" in summary
+    booked = chat.press("Đặt lịch")
+    code = BOOKING.search(booked).group()
+    assert "CCCD" in booked and "BHYT" in booked
+    auth = {"Authorization": f"Bearer {API_KEY}"}
+    appointment = get_json(f"{stack.city}/fhir/R4/Appointment/{code}", auth)
+    slot_url = f"{stack.city}/fhir/R4/{appointment['slot'][0]['reference']}"
+    assert get_json(slot_url)["status"] == "busy"
+
+    # Next time the name and phone are remembered; now cancel.
+    chat.say("/cancel_appointment")
+    chat.press("Tim mạch")
+    cancelled = chat.press("Hủy lịch")
+    assert code in cancelled
+    assert get_json(slot_url)["status"] == "free"
+
+
+def test_with_the_city_down_a_report_is_kept_and_arrives_once(stack):
+    stack.stop_cityapi()
+    chat = Chat(stack)
+    chat.say("tui muốn phản ánh")
+    chat.press("Cây đổ")
+    chat.say("kiệt 3 Nguyễn Chí Thanh")
+    chat.say("cây to đổ chắn ngang kiệt, không đi được")
+    chat.press("Không có ảnh")
+    chat.press("Bỏ qua")
+    kept = chat.press("Gửi đi")
+    assert "giữ phản ánh" in kept
+    stack.restart_cityapi()
+    url = f"{stack.city}/open311/v2/requests.json?account_id={chat.sender}&api_key={API_KEY}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not get_json(url):
+        time.sleep(0.5)
+    time.sleep(3)  # a few more drain rounds: it must not arrive twice
+    reports = get_json(url)
+    assert [r["description"] for r in reports] == ["cây to đổ chắn ngang kiệt, không đi được"]
+    assert reports[0]["service_code"] == "cay_xanh"
+    listed = chat.say("phản ánh của tui")
+    assert reports[0]["service_request_id"].split("-")[1] in listed
+
+
+def test_stop_repeat_and_a_human_are_one_sentence_away(stack):
+    chat = Chat(stack)
+    first = chat.say("tui muốn đặt lịch khám")
+    assert chat.say("nói lại") == first
+    assert "dừng lại" in chat.say("thôi")
+    assert "cán bộ" in chat.say("gặp cán bộ")
