@@ -13,7 +13,7 @@ from . import forms
 from .clients.fhir import FhirClient, SlotTaken
 from .clients.http import CityUnavailable
 from .dates import parse_when
-from .forms import entity, intent, payload_button
+from .forms import entity, intent, last_response, payload_button
 from .services import services
 from .wording import clock_text, short_day, spoken_code, spoken_phone, when_text
 
@@ -271,7 +271,8 @@ class ActionAskBookingConfirmed(Action):
         return "action_ask_booking_confirmed"
 
     async def run(self, dispatcher, tracker, domain) -> list:
-        if intent(tracker) == "deny" and not entity(tracker, "phone"):
+        answering_summary = last_response(tracker) == "utter_booking_summary"
+        if answering_summary and intent(tracker) == "deny" and not entity(tracker, "phone"):
             buttons = [payload_button(t, "inform", edit_field=f) for f, t in _EDIT_TITLES.items()]
             dispatcher.utter_message(text="Dạ, bác muốn sửa chỗ mô ạ?", buttons=buttons)
             return []

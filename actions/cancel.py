@@ -37,9 +37,9 @@ class ValidateCancelForm(FormValidationAction):
         return {"appointment_id": None}
 
     def validate_cancel_confirmed(self, value, dispatcher, tracker, domain) -> dict:
-        if intent(tracker) == "affirm":
+        if intent(tracker) in ("affirm", "cancel_appointment"):  # "hủy đi" at this question is a yes
             return {"cancel_confirmed": "yes"}
-        # Anything but yes keeps the appointment: back to choosing.
+        # Anything else keeps the appointment: back to choosing.
         return {"cancel_confirmed": None, "appointment_id": None}
 
 

@@ -37,20 +37,24 @@ class ActionRepeat(Action):
         return []
 
 
+async def _hand_off(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """Record who asked and the last messages, for the officer who takes over."""
+    recent = [{"from": e["event"], "text": e.get("text")} for e in tracker.events
+              if e.get("event") in ("user", "bot") and e.get("text")][-HANDOFF_CONTEXT:]
+    store = (await services()).store
+    await store.record_handoff(tracker.sender_id, tracker.latest_message.get("text") or "", recent)
+    dispatcher.utter_message(response="utter_handoff")
+
+
 class ActionHandoff(Action):
     def name(self) -> str:
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        recent = [{"from": e["event"], "text": e.get("text")} for e in tracker.events
-                  if e.get("event") in ("user", "bot") and e.get("text")][-HANDOFF_CONTEXT:]
-        store = (await services()).store
-        await store.record_handoff(tracker.sender_id, tracker.latest_message.get("text") or "", recent)
-        dispatcher.utter_message(response="utter_handoff")
-        events = [SlotSet("offered_human", False)]
+        await _hand_off(dispatcher, tracker)
         if tracker.active_loop_name:
-            events += [ActiveLoop(None), SlotSet("requested_slot", None)]
-        return events
+            return [ActiveLoop(None), SlotSet("requested_slot", None)]
+        return []
 
 
 class ActionFallback(Action):
@@ -66,11 +70,22 @@ class ActionFallback(Action):
                 if (event.get("parse_data") or {}).get("intent", {}).get("name") != "nlu_fallback":
                     break
                 misses += 1
-        if misses >= 2:
-            dispatcher.utter_message(response="utter_offer_human")
-            return [SlotSet("offered_human", True)]
-        dispatcher.utter_message(response="utter_default")
-        return [SlotSet("offered_human", False)]
+        dispatcher.utter_message(response="utter_offer_human" if misses >= 2 else "utter_default")
+        return []
+
+
+class ActionAnswerYesNo(Action):
+    """A yes or no outside any form: it answers the officer offer, if that was the question."""
+
+    def name(self) -> str:
+        return "action_answer_yes_no"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        if forms.last_response(tracker) == "utter_offer_human" and tracker.latest_message["intent"]["name"] == "affirm":
+            await _hand_off(dispatcher, tracker)
+        else:
+            dispatcher.utter_message(response="utter_help")
+        return []
 
 
 class ActionStop(Action):
@@ -82,7 +97,4 @@ class ActionStop(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         dispatcher.utter_message(response="utter_stopped")
         form = tracker.active_loop_name
-        events = [SlotSet("offered_human", False)]
-        if form:
-            events += [ActiveLoop(None), *forms.clear(form)]
-        return events
+        return [ActiveLoop(None), *forms.clear(form)] if form else []

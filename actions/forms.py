@@ -28,6 +28,12 @@ def intent(tracker) -> str | None:
     return (tracker.latest_message.get("intent") or {}).get("name")
 
 
+def last_response(tracker) -> str | None:
+    """The template name of the assistant's last message (what the user is answering)."""
+    last_bot = next((e for e in reversed(tracker.events) if e.get("event") == "bot"), {})
+    return (last_bot.get("metadata") or {}).get("utter_action")
+
+
 def payload_button(title: str, intent_name: str, **entities) -> dict:
     """A button whose payload sets entities, e.g. /inform{"category":"rac_thai"}."""
     suffix = json.dumps(entities, ensure_ascii=False, separators=(",", ":")) if entities else ""

@@ -10,7 +10,7 @@ from common.text import fold, normalize_phone
 
 from . import forms
 from .clients.http import CityRefused, CityUnavailable
-from .forms import entity, intent, payload_button
+from .forms import entity, intent, last_response, payload_button
 from .services import services
 from .wording import CATEGORY_LABELS, spoken_code, spoken_phone
 
@@ -136,7 +136,8 @@ class ActionAskReportConfirmed(Action):
     async def run(self, dispatcher, tracker, domain) -> list:
         corrected = entity(tracker, "category") or entity(tracker, "phone") or _PLACE.search(
             tracker.latest_message.get("text") or "")
-        if intent(tracker) == "deny" and not corrected:
+        answering_summary = last_response(tracker) == "utter_report_summary"
+        if answering_summary and intent(tracker) == "deny" and not corrected:
             buttons = [payload_button(t, "inform", edit_field=f) for f, t in _FIELD_TITLES.items()]
             dispatcher.utter_message(response="utter_which_field", buttons=buttons)
             return []

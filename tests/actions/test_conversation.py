@@ -3,7 +3,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import forms
-from actions.conversation import ActionFallback, ActionHandoff, ActionRepeat, ActionStop
+from actions.conversation import ActionAnswerYesNo, ActionFallback, ActionHandoff, ActionRepeat, ActionStop
 from actions.store import handoffs
 from tests.actions.conftest import said, tracker
 
@@ -38,12 +38,23 @@ async def test_repeat_with_nothing_said_yet_and_inside_a_form():
 async def test_two_misunderstandings_in_a_row_offer_a_human():
     once = [user("abc", "greet"), bot("..."), user("xyz qwe", "nlu_fallback")]
     d = CollectingDispatcher()
-    assert await ActionFallback().run(d, tracker(events=once), {}) == [SlotSet("offered_human", False)]
+    assert await ActionFallback().run(d, tracker(events=once), {}) == []
     assert said(d) == ["utter_default"]
     twice = once + [bot("..."), user("asdf", "nlu_fallback")]
     d = CollectingDispatcher()
-    assert await ActionFallback().run(d, tracker(events=twice), {}) == [SlotSet("offered_human", True)]
+    assert await ActionFallback().run(d, tracker(events=twice), {}) == []
     assert said(d) == ["utter_offer_human"]
+
+
+async def test_yes_to_the_offer_hands_off_and_other_yes_no_show_the_menu(city):
+    offer = {"event": "bot", "text": "...", "metadata": {"utter_action": "utter_offer_human"}}
+    d = CollectingDispatcher()
+    await ActionAnswerYesNo().run(d, tracker("dạ có", "affirm", events=[offer, user("dạ có", "affirm")]), {})
+    assert said(d) == ["utter_handoff"]
+    for intent, events in (("deny", [offer]), ("affirm", [bot("Dạ, cháu chào bác ạ.")])):
+        d = CollectingDispatcher()
+        await ActionAnswerYesNo().run(d, tracker("x", intent, events=events + [user("x", intent)]), {})
+        assert said(d) == ["utter_help"]
 
 
 async def test_handoff_is_recorded_and_leaves_the_form(city):
@@ -53,7 +64,7 @@ async def test_handoff_is_recorded_and_leaves_the_form(city):
     result = await ActionHandoff().run(d, tracker("gặp cán bộ", "ask_human", events=events,
                                                   active_loop="report_form"), {})
     assert said(d) == ["utter_handoff"]
-    assert result == [SlotSet("offered_human", False), ActiveLoop(None), SlotSet("requested_slot", None)]
+    assert result == [ActiveLoop(None), SlotSet("requested_slot", None)]
     async with city.store.engine.connect() as conn:
         rows = list(await conn.execute(sa.select(handoffs)))
     assert len(rows) == 1 and rows[0].sender_id == "web-test-0001" and rows[0].reason == "gặp cán bộ"
@@ -65,4 +76,4 @@ async def test_stop_leaves_the_form_and_forgets_its_answers():
     d = CollectingDispatcher()
     result = await ActionStop().run(d, tracker("thôi", "stop", active_loop="book_form"), {})
     assert said(d) == ["utter_stopped"]
-    assert result == [SlotSet("offered_human", False), ActiveLoop(None), *forms.clear("book_form")]
+    assert result == [ActiveLoop(None), *forms.clear("book_form")]

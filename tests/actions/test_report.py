@@ -57,12 +57,16 @@ async def test_a_correction_at_the_summary_changes_that_field_and_asks_again():
 
 
 async def test_the_summary_or_the_question_what_to_fix():
+    summary = {"event": "bot", "text": "...", "metadata": {"utter_action": "utter_report_summary"}}
+    no = {"event": "user", "text": "không", "parse_data": {"intent": {"name": "deny"}}}
     d = CollectingDispatcher()
-    await ActionAskReportConfirmed().run(d, tracker("không", intent="deny", slots=FILLED), {})
+    await ActionAskReportConfirmed().run(d, tracker("không", intent="deny", slots=FILLED, events=[summary, no]), {})
     assert said(d) == ["utter_which_field"]
     assert [b["payload"] for b in d.messages[0]["buttons"]][0] == '/inform{"edit_field":"category"}'
-    d = CollectingDispatcher()
-    await ActionAskReportConfirmed().run(d, tracker("0905123456", slots=FILLED), {})
+    d = CollectingDispatcher()  # "no" to the phone question (skip) leads to the summary
+    phone_question = {"event": "bot", "text": "...", "metadata": {"utter_action": "utter_ask_report_phone"}}
+    await ActionAskReportConfirmed().run(d, tracker("bỏ qua", intent="deny", slots=FILLED,
+                                                     events=[phone_question, no]), {})
     assert said(d) == ["utter_report_summary"]
     assert d.messages[0]["phone_text"] == "0905 123 456" and d.messages[0]["category_name"] == "Rác thải"
 

@@ -73,8 +73,8 @@ def test_booking_makes_the_slot_busy_and_cancelling_frees_it(stack):
     chat.press("Trung ương Huế")
     chat.press("Tim mạch")
     chat.first_button()           # the first day with free slots
-    chat.first_button()           # the earliest free time, in the morning
-    assert "họ tên" in chat.say("Nguyễn Thị Lan")
+    assert "họ tên" in chat.first_button()  # the earliest free time, in the morning
+    assert "số điện thoại" in chat.say("Nguyễn Thị Lan")
     summary = chat.say("0905123456")
     assert "Đặt lịch này nhé bác?" in summary
     booked = chat.press("Đặt lịch")

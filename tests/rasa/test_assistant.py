@@ -28,7 +28,7 @@ def test_training_data_is_valid():
 def test_conversations_follow_the_test_stories(tmp_path):
     assert MODEL.exists(), "no trained model: run the tests with ./scripts/test"
     result = rasa("test", "core", "--model", str(MODEL), "--stories", "tests/test_stories.yml",
-                  "--fail-on-prediction-errors", "--out", str(tmp_path))
+                  "--e2e", "--fail-on-prediction-errors", "--out", str(tmp_path))
     failed = tmp_path / "failed_test_stories.yml"
     assert result.returncode == 0, (failed.read_text() if failed.exists() else "") + result.stderr[-4000:]
 
