@@ -81,9 +81,13 @@ train_if_changed() {
     if [ -f "$ROOT/models/trolyhue.tar.gz" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ]; then
         return 0
     fi
-    say "training the assistant (about 2 minutes)"
-    (cd "$ROOT" && .venv-rasa/bin/rasa train --quiet --data nlu_data --config config.yml \
-        --domain domain.yml --out models --fixed-model-name trolyhue) >&2
+    say "training the assistant (about 2 minutes; log in $TROLYHUE_VAR/train.log)"
+    mkdir -p "$TROLYHUE_VAR"
+    if ! (cd "$ROOT" && .venv-rasa/bin/rasa train --quiet --data nlu_data --config config.yml \
+            --domain domain.yml --out models --fixed-model-name trolyhue) > "$TROLYHUE_VAR/train.log" 2>&1; then
+        tail -n 40 "$TROLYHUE_VAR/train.log" >&2
+        die "training failed (see $TROLYHUE_VAR/train.log)"
+    fi
     echo "$wanted" > "$stamp"
 }
 
