@@ -7,13 +7,13 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 
 from common.clock import LOCAL_TZ
-from common.text import fold, normalize_phone
+from common.text import normalize_phone
 
 from . import forms
 from .clients.fhir import FhirClient, SlotTaken
 from .clients.http import CityUnavailable
 from .dates import parse_when
-from .forms import entity, intent, last_response, payload_button
+from .forms import entity, intent, last_response, match_label, payload_button
 from .services import services
 from .wording import clock_text, short_day, spoken_code, spoken_phone, when_text
 
@@ -21,6 +21,7 @@ NEAR_HOME = "gan_nha"
 SLOT_CHOICES = 4
 DAY_CHOICES = 3
 BOOKING_DAYS = 14
+# The hospitals offered first as buttons; any other facility can be named or found by ward.
 HOSPITALS = ["bv-trung-uong-hue", "bv-dai-hoc-y-duoc-hue"]
 # A correction of one answer also forgets the answers that depended on it.
 _EDITS = {
@@ -31,6 +32,10 @@ _EDITS = {
 }
 _EDIT_TITLES = {"facility": "Nơi khám", "service": "Loại khám", "visit_day": "Ngày giờ",
                 "patient_name": "Họ tên, số điện thoại"}
+
+
+def _is_station(location: dict) -> bool:
+    return any(t.get("text") == "Trạm y tế" for t in location.get("type", []))
 
 
 def today() -> date:
@@ -49,16 +54,16 @@ async def _schedule(fhir: FhirClient, facility: str, service: str) -> dict | Non
     return next((s for s in await fhir.schedules(facility) if _code(s) == service), None)
 
 
-async def _free_slots(fhir: FhirClient, facility: str, service: str, day: date) -> list[dict]:
-    """Free slots of that day, not yet begun."""
+async def _free_slots(fhir: FhirClient, facility: str, service: str, day: date, days: int = 1) -> list[dict]:
+    """Free slots from that day on, for `days` days, not yet begun; soonest first."""
     schedule = await _schedule(fhir, facility, service)
     if schedule is None:
         return []
     start = max(datetime.combine(day, time(0), LOCAL_TZ), datetime.now(LOCAL_TZ))
-    end = datetime.combine(day + timedelta(days=1), time(0), LOCAL_TZ)
+    end = datetime.combine(day + timedelta(days=days), time(0), LOCAL_TZ)
     if start >= end:
         return []
-    return await fhir.free_slots(schedule["id"], start, end)
+    return await fhir.free_slots(schedule["id"], start, end, count=500)
 
 
 def _part(slot: dict) -> str:
@@ -95,8 +100,7 @@ class ValidateBookForm(FormValidationAction):
             return {"facility": chosen}
         ward = entity(tracker, "ward")
         if ward:
-            stations = [loc for loc in await fhir.locations(address=ward)
-                        if loc["id"].startswith("tyt-")]
+            stations = [loc for loc in await fhir.locations(address=ward) if _is_station(loc)]
             if stations:
                 return {"facility": stations[0]["id"]}
             dispatcher.utter_message(response="utter_no_station_in_ward", ward=ward)
@@ -112,7 +116,7 @@ class ValidateBookForm(FormValidationAction):
                    await (await services()).fhir.schedules(tracker.get_slot("facility"))}
         chosen = entity(tracker, "service") or value
         if chosen not in offered:
-            chosen = next((c for c, d in offered.items() if fold(d) in fold(str(value or ""))), None)
+            chosen = match_label(str(value or ""), offered)
         if chosen is None:
             dispatcher.utter_message(response="utter_bad_service")
         return {"service": chosen}
@@ -192,7 +196,7 @@ class ActionAskFacility(Action):
                 events = [SlotSet("user_name", patient["name"][0]["text"]),
                           SlotSet("user_phone", patient["telecom"][0]["value"])]
         if entity(tracker, "facility") == NEAR_HOME:
-            stations = [loc for loc in await city.fhir.locations() if loc["id"].startswith("tyt-")]
+            stations = [loc for loc in await city.fhir.locations() if _is_station(loc)]
             buttons = [payload_button(loc["address"]["district"], "inform",
                                       ward=loc["address"]["district"].removeprefix("Phường ").strip())
                        for loc in stations]
@@ -222,13 +226,10 @@ class ActionAskVisitDay(Action):
         return "action_ask_visit_day"
 
     async def run(self, dispatcher, tracker, domain) -> list:
-        fhir = (await services()).fhir
-        buttons, day = [], today()
-        while len(buttons) < DAY_CHOICES and day <= today() + timedelta(days=BOOKING_DAYS * 2):
-            if day.weekday() < 5 and await _free_slots(fhir, tracker.get_slot("facility"),
-                                                       tracker.get_slot("service"), day):
-                buttons.append({"title": short_day(day), "payload": f"{day.day}/{day.month}/{day.year}"})
-            day += timedelta(days=1)
+        slots = await _free_slots((await services()).fhir, tracker.get_slot("facility"),
+                                  tracker.get_slot("service"), today(), days=BOOKING_DAYS * 2)
+        days = sorted({datetime.fromisoformat(s["start"]).date() for s in slots})[:DAY_CHOICES]
+        buttons = [{"title": short_day(day), "payload": f"{day.day}/{day.month}/{day.year}"} for day in days]
         dispatcher.utter_message(text="Dạ, bác muốn khám ngày nào ạ? Bác chọn một ngày, hoặc nói "
                                       "“sáng mai”, “thứ Hai tuần sau”… ạ.", buttons=buttons)
         return []

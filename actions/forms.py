@@ -5,6 +5,8 @@ import json
 
 from rasa_sdk.events import SlotSet
 
+from common.text import fold
+
 FORM_SLOTS = {
     "report_form": ["category", "address", "lat", "long", "description", "photo", "report_phone",
                     "report_confirmed"],
@@ -26,6 +28,14 @@ def entity(tracker, name: str) -> str | None:
 
 def intent(tracker) -> str | None:
     return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def match_label(text: str, labels: dict[str, str]) -> str | None:
+    """The code whose label the text repeats or is part of ('tim mach' -> 'tim-mach'), if any."""
+    folded = fold(text)
+    if len(folded) < 3:
+        return None
+    return next((code for code, label in labels.items() if fold(label) in folded or folded in fold(label)), None)
 
 
 def last_response(tracker) -> str | None:

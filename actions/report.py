@@ -6,11 +6,11 @@ import uuid
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 
-from common.text import fold, normalize_phone
+from common.text import normalize_phone
 
 from . import forms
 from .clients.http import CityRefused, CityUnavailable
-from .forms import entity, intent, last_response, payload_button
+from .forms import entity, intent, last_response, match_label, payload_button
 from .services import services
 from .wording import CATEGORY_LABELS, spoken_code, spoken_phone
 
@@ -21,14 +21,6 @@ _PLACE = re.compile(r"\b(?:ở|tại|tai|chỗ|đường|duong|kiệt|kiet|hẻm
 _PLACE_LEAD = re.compile(r"^(?:ở|tại|tai|chỗ)\s+", re.I)
 _FIELD_TITLES = {"category": "Loại việc", "address": "Địa chỉ", "description": "Mô tả",
                  "report_phone": "Số điện thoại"}
-
-
-def _category_from_text(text: str) -> str | None:
-    folded = fold(text)
-    for code, label in CATEGORY_LABELS.items():
-        if fold(label) in folded or folded in fold(label):
-            return code
-    return None
 
 
 class ValidateReportForm(FormValidationAction):
@@ -43,7 +35,7 @@ class ValidateReportForm(FormValidationAction):
     def validate_category(self, value, dispatcher, tracker, domain) -> dict:
         code = entity(tracker, "category") or value
         if code not in CATEGORY_LABELS:
-            code = _category_from_text(str(value or ""))
+            code = match_label(str(value or ""), CATEGORY_LABELS)
         if code is None:
             dispatcher.utter_message(response="utter_bad_category")
         return {"category": code}

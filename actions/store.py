@@ -28,6 +28,7 @@ pending_reports = sa.Table(
     sa.Column("idempotency_key", sa.String(200), nullable=False, unique=True),
     sa.Column("report", sa.JSON, nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("state", sa.String(10), nullable=False, default="pending"),  # pending, sent, refused
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("last_error", sa.Text),
     sa.Column("case_id", sa.String(20)),
@@ -57,11 +58,11 @@ class Store:
         async with self.engine.begin() as conn:
             await conn.execute(sa.insert(pending_reports).values(
                 sender_id=sender_id, idempotency_key=idempotency_key, report=report,
-                created_at=utcnow(), attempts=1))
+                created_at=utcnow(), state="pending", attempts=1))
 
     async def unsent(self, sender_id: str | None = None) -> list[sa.Row]:
         t = pending_reports
-        query = sa.select(t).where(t.c.case_id.is_(None)).order_by(t.c.id)
+        query = sa.select(t).where(t.c.state == "pending").order_by(t.c.id)
         if sender_id is not None:
             query = query.where(t.c.sender_id == sender_id)
         async with self.engine.connect() as conn:
@@ -83,7 +84,7 @@ class Store:
                 continue
             async with self.engine.begin() as conn:
                 await conn.execute(sa.update(t).where(t.c.id == row.id).values(
-                    case_id=result["service_request_id"], sent_at=utcnow()))
+                    state="sent", case_id=result["service_request_id"], sent_at=utcnow()))
             sent += 1
             log.info("kept report %d sent as %s", row.id, result["service_request_id"])
         return sent
@@ -92,7 +93,7 @@ class Store:
         t = pending_reports
         values = {"attempts": t.c.attempts + 1, "last_error": error}
         if give_up:
-            values["case_id"] = "REFUSED"
+            values["state"] = "refused"
         async with self.engine.begin() as conn:
             await conn.execute(sa.update(t).where(t.c.id == row_id).values(**values))
 

@@ -1,5 +1,5 @@
 import sqlalchemy as sa
-from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.events import ActiveLoop
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import forms
@@ -64,7 +64,7 @@ async def test_handoff_is_recorded_and_leaves_the_form(city):
     result = await ActionHandoff().run(d, tracker("gặp cán bộ", "ask_human", events=events,
                                                   active_loop="report_form"), {})
     assert said(d) == ["utter_handoff"]
-    assert result == [ActiveLoop(None), SlotSet("requested_slot", None)]
+    assert result == [ActiveLoop(None), *forms.clear("report_form")]
     async with city.store.engine.connect() as conn:
         rows = list(await conn.execute(sa.select(handoffs)))
     assert len(rows) == 1 and rows[0].sender_id == "web-test-0001" and rows[0].reason == "gặp cán bộ"
