@@ -10,11 +10,15 @@ _PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
 _VN_PHONE = re.compile(r"0(?:[35789]\d{8}|2\d{9})")
 
 
+def strip_diacritics(text: str) -> str:
+    """'Vỹ Dạ, Đông Ba' -> 'Vy Da, Dong Ba': as typed on a keyboard without Vietnamese input."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if unicodedata.category(c) != "Mn"))
+
+
 def fold(text: str) -> str:
     """Lower-case, strip diacritics (đ -> d) and squeeze spaces: 'Vỹ Dạ' -> 'vy da'."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    stripped = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
-    return " ".join(stripped.lower().split())
+    return " ".join(strip_diacritics(text).lower().split())
 
 
 def normalize_phone(raw: str) -> str | None:

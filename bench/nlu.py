@@ -1,0 +1,107 @@
+"""NLU quality and speed on the held-out set, as typed and without diacritics.
+
+Run in the Rasa environment:  .venv-rasa/bin/python bench/nlu.py [--model M] [--data D] [--json OUT]
+Prints a table: intent accuracy, macro F1, entity F1 (on entity type and canonical value),
+parse latency p50/p95 per message.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+
+from common.text import strip_diacritics  # noqa: E402
+
+
+def macro_f1(pairs: list[tuple[str, str]]) -> float:
+    labels = {gold for gold, _ in pairs}
+    scores = []
+    for label in labels:
+        tp = sum(1 for g, p in pairs if g == label and p == label)
+        fp = sum(1 for g, p in pairs if g != label and p == label)
+        fn = sum(1 for g, p in pairs if g == label and p != label)
+        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return sum(scores) / len(scores)
+
+
+def entity_f1(gold: list[Counter], predicted: list[Counter]) -> float:
+    tp = sum(sum((g & p).values()) for g, p in zip(gold, predicted))
+    fp = sum(sum((p - g).values()) for g, p in zip(gold, predicted))
+    fn = sum(sum((g - p).values()) for g, p in zip(gold, predicted))
+    return 2 * tp / (2 * tp + fp + fn) if tp else 1.0 if not (fp or fn) else 0.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+async def evaluate(agent, examples: list, strip: bool) -> dict:
+    pairs, gold_entities, predicted_entities, latencies, misses = [], [], [], [], []
+    for example in examples:
+        text = example.get("text")
+        text = strip_diacritics(text) if strip else text
+        started = time.perf_counter()
+        parsed = await agent.parse_message(text)
+        latencies.append((time.perf_counter() - started) * 1000)
+        gold, predicted = example.get("intent"), parsed["intent"]["name"]
+        pairs.append((gold, predicted))
+        gold_entities.append(Counter((e["entity"], str(e["value"])) for e in example.get("entities") or []))
+        predicted_entities.append(Counter((e["entity"], str(e["value"])) for e in parsed["entities"]))
+        if gold != predicted or gold_entities[-1] != predicted_entities[-1]:
+            misses.append({"text": text, "intent": gold, "predicted": predicted,
+                           "entities": sorted(gold_entities[-1].elements()),
+                           "predicted_entities": sorted(predicted_entities[-1].elements())})
+    return {
+        "n": len(examples),
+        "intent_accuracy": sum(g == p for g, p in pairs) / len(pairs),
+        "macro_f1": macro_f1(pairs),
+        "entity_f1": entity_f1(gold_entities, predicted_entities),
+        "p50_ms": statistics.median(latencies),
+        "p95_ms": percentile(latencies, 0.95),
+        "misses": misses,
+    }
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=str(ROOT / "models" / "trolyhue.tar.gz"))
+    parser.add_argument("--data", default=str(ROOT / "tests" / "nlu" / "heldout.yml"))
+    parser.add_argument("--json", help="also write the figures (and every miss) to this file")
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+
+    from rasa.core.agent import Agent
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    examples = load_data(args.data).intent_examples
+    agent = Agent.load(args.model)
+    await agent.parse_message("khởi động")  # the first parse builds TensorFlow graphs
+    results = {"as typed": await evaluate(agent, examples, strip=False),
+               "no diacritics": await evaluate(agent, examples, strip=True)}
+    print(f"NLU on {Path(args.data).name}, model {Path(args.model).name}")
+    print("| input         |   n | intent accuracy | macro F1 | entity F1 | parse p50 | parse p95 |")
+    print("|---------------|-----|-----------------|----------|-----------|-----------|-----------|")
+    for name, r in results.items():
+        print(f"| {name:13s} | {r['n']:3d} | {r['intent_accuracy']:15.3f} | {r['macro_f1']:8.3f} | "
+              f"{r['entity_f1']:9.3f} | {r['p50_ms']:6.1f} ms | {r['p95_ms']:6.1f} ms |")
+    loss = results["as typed"]["intent_accuracy"] - results["no diacritics"]["intent_accuracy"]
+    print(f"intent accuracy lost without diacritics: {100 * loss:.1f} points")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

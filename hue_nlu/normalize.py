@@ -1,0 +1,57 @@
+"""How a word is seen by the intent featurizers: standard Vietnamese, lower case, no diacritics.
+
+Elders type without diacritics, in teen-code and in the Huế dialect; speech recognition
+adds its own spellings. Mapping every token to one folded standard form makes
+"phan anh rac", "phản ánh rác" and "tui phản ánh rác" look alike to the classifier,
+while the original text stays untouched for entities and free-text answers.
+"""
+from __future__ import annotations
+
+import unicodedata
+
+from common.text import fold
+
+# Teen-code and abbreviations, keyed by the lower-case token.
+ABBREVIATIONS = {
+    "ko": "không", "k": "không", "kg": "không", "hok": "không", "hông": "không", "hong": "không",
+    "khg": "không", "dc": "được", "đc": "được", "dk": "được", "đk": "được", "j": "gì", "z": "vậy",
+    "v": "vậy", "r": "rồi", "ok": "được", "oke": "được", "okie": "được", "oki": "được",
+    "sdt": "số điện thoại", "sđt": "số điện thoại", "đt": "điện thoại", "dt": "điện thoại",
+    "bv": "bệnh viện", "tyt": "trạm y tế", "ntn": "như thế nào", "bn": "bao nhiêu", "vs": "với",
+    "cb": "cán bộ", "ubnd": "ủy ban nhân dân", "p": "phường", "đc.": "địa chỉ",
+}
+
+# Huế words and their standard forms (accented spellings only: without diacritics most collide).
+DIALECT = {
+    "mô": "đâu", "tê": "kia", "rứa": "vậy", "chừ": "bây giờ", "ni": "này", "nớ": "đó", "ri": "thế này",
+    "chi": "gì", "mơi": "mai", "mạ": "mẹ", "ôn": "ông", "mệ": "bà", "en": "anh", "hỉ": "nhỉ",
+    "khôn": "không", "tui": "tôi", "kiệt": "hẻm", "nờ": "nào", "bựa": "bữa", "hè": "nhỉ",
+    "răng": "sao",
+}
+# Without diacritics, only the forms that collide with nothing common.
+DIALECT_FOLDED = {"tui": "toi", "ni": "nay", "chi": "gi", "kiet": "hem"}
+
+# "răng" is a tooth after these words (khám răng, nhổ răng), "sao" elsewhere.
+_TOOTH_CONTEXT = {"khám", "kham", "nhổ", "đau", "trám", "sâu", "làm", "chữa", "hàm", "cái", "cái"}
+
+
+def standard(word: str, previous: str | None = None, following: str | None = None) -> str:
+    """The standard Vietnamese form of one token (lower case, diacritics kept)."""
+    word = unicodedata.normalize("NFC", word).lower().strip(".,!?;:…\"'()")
+    if word in ABBREVIATIONS:
+        return ABBREVIATIONS[word]
+    if word == "răng" and (previous in _TOOTH_CONTEXT or following in ("hàm", "ham", "giả", "gia")):
+        return word
+    if word in DIALECT:
+        return DIALECT[word]
+    return DIALECT_FOLDED.get(word, word)
+
+
+def lemma(word: str, previous: str | None = None, following: str | None = None) -> str:
+    """What the intent featurizers see: the standard form, folded (no diacritics)."""
+    return fold(standard(word, previous and previous.lower(), following and following.lower()))
+
+
+def lemmas(words: list[str]) -> list[str]:
+    return [lemma(w, words[i - 1] if i else None, words[i + 1] if i + 1 < len(words) else None)
+            for i, w in enumerate(words)]

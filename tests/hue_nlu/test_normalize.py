@@ -1,0 +1,35 @@
+import unicodedata
+
+import pytest
+
+from hue_nlu.normalize import lemma, lemmas, standard
+
+
+@pytest.mark.parametrize("words, expected", [
+    ("phản ánh rác", "phan anh rac"),
+    ("phan anh rac", "phan anh rac"),
+    ("PHẢN ÁNH RÁC", "phan anh rac"),
+    ("tui ở mô", "toi o dau"),
+    ("răng chừ chưa ai dọn rứa hỉ", "sao bay gio chua ai don vay nhi"),
+    ("mơi mệ đi khám nghe", "mai ba di kham nghe"),
+    ("ko dc thi gap cb", "khong duoc thi gap can bo"),
+    ("cho tui sdt cua bv", "cho toi so dien thoai cua benh vien"),
+    ("đi tyt phường", "di tram y te phuong"),
+    ("cái chi rứa", "cai gi vay"),
+    ("khám răng", "kham rang"),        # a tooth here, not "sao"
+    ("nhổ răng hàm", "nho rang ham"),
+    ("răng rứa", "sao vay"),
+    ("kiệt 5 Chi Lăng", "hem 5 gi lang"),  # features only: entities read the text as typed
+])
+def test_lemmas_are_folded_standard_forms(words, expected):
+    assert " ".join(lemmas(words.split())) == expected
+
+
+@pytest.mark.parametrize("word", ["Ngô", "Quyền", "Lê", "Lợi", "Huế", "0905123456", "PA-2026-000123", "ở"])
+def test_ordinary_words_only_lose_case_and_diacritics(word):
+    assert standard(word) == word.lower()
+
+
+def test_decomposed_input_reads_like_composed():
+    # Some keyboards send decomposed characters: the dialect word must still be recognised.
+    assert lemma(unicodedata.normalize("NFD", "rứa")) == lemma("rứa") == "vay"
