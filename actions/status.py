@@ -4,10 +4,12 @@ from __future__ import annotations
 from rasa_sdk import Action
 from rasa_sdk.events import SlotSet
 
+from common.text import case_id_in
+
 from .clients.http import CityUnavailable
 from .forms import entity, payload_button
 from .services import services
-from .wording import CATEGORY_LABELS, STATUS_WORDS, case_id_in, date_of, spoken_code
+from .wording import CATEGORY_LABELS, STATUS_WORDS, date_of, spoken_code
 
 MAX_LISTED = 5
 

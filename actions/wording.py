@@ -28,14 +28,7 @@ STATUS_WORDS = {
     "rejected": "không thuộc phạm vi xử lý",
 }
 
-_CASE_ID = re.compile(r"\bpa[\s.\-]*(\d{4})[\s.\-]*(\d{3})\s*(\d{3})\b", re.IGNORECASE)
 _BOOKING_CODE = re.compile(r"\blk[\s.\-]*(\d{3})\s*(\d{3})\b", re.IGNORECASE)
-
-
-def case_id_in(text: str) -> str | None:
-    """'pa 2026 000 123', 'PA2026000123' … -> 'PA-2026-000123'."""
-    match = _CASE_ID.search(text or "")
-    return f"PA-{match.group(1)}-{match.group(2)}{match.group(3)}" if match else None
 
 
 def booking_code_in(text: str) -> str | None:

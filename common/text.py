@@ -31,10 +31,19 @@ def normalize_phone(raw: str) -> str | None:
     return digits if _VN_PHONE.fullmatch(digits) else None
 
 
-# Phone numbers (with separators or +84) and 9/12-digit ID card numbers.
-_SENSITIVE = re.compile(
-    r"(?<!\d)(?:\+?84|0)(?:[\s.\-]?\d){8,9}(?!\d)|(?<![\d-])\d{12}(?!\d)|(?<![\d-])\d{9}(?!\d)"
-)
+CASE_ID_IN_TEXT = re.compile(r"\bpa[\s.\-]*(\d{4})[\s.\-]*(\d{3})\s*(\d{3})\b", re.IGNORECASE)
+
+
+def case_id_in(text: str) -> str | None:
+    """The case code in a text, however typed: 'pa 2026 000 123', 'PA2026000123' -> 'PA-2026-000123'."""
+    match = CASE_ID_IN_TEXT.search(text or "")
+    return f"PA-{match.group(1)}-{match.group(2)}{match.group(3)}" if match else None
+
+
+# A phone number as written in a sentence: separators and +84 allowed.
+PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?84|0)(?:[\s.\-]?\d){8,9}(?!\d)")
+# Phone numbers and 9/12-digit ID card numbers.
+_SENSITIVE = re.compile(PHONE_IN_TEXT.pattern + r"|(?<![\d-])\d{12}(?!\d)|(?<![\d-])\d{9}(?!\d)")
 
 
 def mask_sensitive(text: str) -> str:

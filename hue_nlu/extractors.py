@@ -14,7 +14,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from common.text import normalize_phone
+from common.text import case_id_in, normalize_phone
 from hue_nlu.fuzzy import FuzzyLookup
 from hue_nlu.numbers import spoken_numbers
 
@@ -75,8 +75,6 @@ class FuzzyLookupExtractor(GraphComponent, EntityExtractorMixin):
         return messages
 
 
-_CASE_ID = re.compile(r"PA-\d{4}-\d{6}")
-
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
 class SpokenNumberExtractor(GraphComponent, EntityExtractorMixin):
@@ -96,9 +94,38 @@ class SpokenNumberExtractor(GraphComponent, EntityExtractorMixin):
             for start, end, digits in spoken_numbers(message.get(TEXT) or ""):
                 if any(start < e and s < end for s, e in taken):
                     continue
-                if _CASE_ID.fullmatch(digits):
+                if digits.startswith("PA-"):
                     found.append({"entity": "case_id", "start": start, "end": end, "value": digits})
                 elif normalize_phone(digits):
                     found.append({"entity": "phone", "start": start, "end": end, "value": normalize_phone(digits)})
             _add(message, self, found)
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class EntityCanonicalizer(GraphComponent, EntityExtractorMixin):
+    """Last before the synonyms: one entity per span, and canonical phone numbers and case codes.
+
+    "trạm y tế Vỹ Dạ" is a facility, not also the ward inside its name; "0905 123 456" and
+    "pa 2026 000 123" become "0905123456" and "PA-2026-000123".
+    """
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._config = config
+
+    @classmethod
+    def create(cls, config, model_storage, resource, execution_context: ExecutionContext):
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            entities = message.get(ENTITIES, [])
+            kept = [e for e in entities if "start" not in e or not any(
+                o is not e and "start" in o and o["start"] <= e["start"] and e["end"] <= o["end"]
+                and o["end"] - o["start"] > e["end"] - e["start"] for o in entities)]
+            for entity in kept:
+                canonical = {"phone": normalize_phone, "case_id": case_id_in}.get(entity["entity"])
+                if canonical and canonical(str(entity["value"])):
+                    entity["value"] = canonical(str(entity["value"]))
+            message.set(ENTITIES, kept, add_to_output=True)
         return messages

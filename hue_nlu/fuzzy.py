@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from common.text import fold
 
-MIN_LENGTH = 10  # folded characters; shorter entries are exact-match only (measured on the held-out set)
+MIN_LENGTH = 12  # folded characters; shorter entries are exact-match only (measured on the held-out set)
 
 
 def _deletions(word: str) -> set[str]:
@@ -48,8 +48,11 @@ class FuzzyLookup:
             if variant in self.entries:
                 found.add(variant)
             found |= self.by_deletion.get(variant, set())
-        # Typos are rarely on the first letter, and allowing them there confuses names (Dương/Hương).
-        return {key for key in found if key[0] == query[0] and within_one_edit(query, key)}
+        # Typos are rarely on the first letter (allowing them confuses Dương and Hương), and a
+        # space edit joins or splits words ("phuong tra loi" is not "p huong tra").
+        words = query.count(" ")
+        return {key for key in found
+                if key[0] == query[0] and key.count(" ") == words and within_one_edit(query, key)}
 
     def find(self, words: list[tuple[str, int, int]], taken: list[tuple[int, int]]) -> list[dict]:
         """Entities in `words` (text, start, end), longest first, avoiding the `taken` spans."""

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import unicodedata
 
-from common.text import fold
+from common.text import CASE_ID_IN_TEXT, PHONE_IN_TEXT, fold, normalize_phone
+from hue_nlu.numbers import spoken_numbers
+
+# Every phone number or case code, written or said, looks the same to the classifier:
+# the digits themselves say nothing about the intent, and "không không…" is not a refusal.
+PHONE, CASE_CODE, REST_OF_NUMBER = "sodienthoai", "maphananh", "."
 
 # Teen-code and abbreviations, keyed by the lower-case token.
 ABBREVIATIONS = {
@@ -50,6 +55,18 @@ def standard(word: str, previous: str | None = None, following: str | None = Non
 def lemma(word: str, previous: str | None = None, following: str | None = None) -> str:
     """What the intent featurizers see: the standard form, folded (no diacritics)."""
     return fold(standard(word, previous and previous.lower(), following and following.lower()))
+
+
+def number_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, placeholder) of the phone numbers and case codes in a sentence."""
+    spans = [(m.start(), m.end(), PHONE) for m in PHONE_IN_TEXT.finditer(text)]
+    spans += [(m.start(), m.end(), CASE_CODE) for m in CASE_ID_IN_TEXT.finditer(text)]
+    for start, end, digits in spoken_numbers(text):
+        if digits.startswith("PA"):
+            spans.append((start, end, CASE_CODE))
+        elif normalize_phone(digits):
+            spans.append((start, end, PHONE))
+    return spans
 
 
 def lemmas(words: list[str]) -> list[str]:

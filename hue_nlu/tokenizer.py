@@ -10,7 +10,7 @@ from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from hue_nlu.normalize import lemmas
+from hue_nlu.normalize import REST_OF_NUMBER, lemmas, number_spans
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
@@ -30,4 +30,8 @@ class VietnameseTokenizer(WhitespaceTokenizer):
             return tokens
         for token, normal in zip(tokens, lemmas([t.text for t in tokens])):
             token.lemma = normal
+        for start, end, placeholder in number_spans(message.get(TEXT)):
+            inside = [t for t in tokens if start <= t.start and t.end <= end]
+            for k, token in enumerate(inside):
+                token.lemma = placeholder if k == 0 else REST_OF_NUMBER
         return tokens

@@ -2,7 +2,7 @@ import unicodedata
 
 import pytest
 
-from hue_nlu.normalize import lemma, lemmas, standard
+from hue_nlu.normalize import lemma, lemmas, number_spans, standard
 
 
 @pytest.mark.parametrize("words, expected", [
@@ -33,3 +33,17 @@ def test_ordinary_words_only_lose_case_and_diacritics(word):
 def test_decomposed_input_reads_like_composed():
     # Some keyboards send decomposed characters: the dialect word must still be recognised.
     assert lemma(unicodedata.normalize("NFD", "rứa")) == lemma("rứa") == "vay"
+
+
+@pytest.mark.parametrize("text, spans", [
+    ("số tui 0905 123 456 nghe", [("0905 123 456", "sodienthoai")]),
+    ("+84905123456", [("+84905123456", "sodienthoai")]),
+    ("mã PA-2026-000123 tới mô rồi", [("PA-2026-000123", "maphananh")]),
+    ("không chín không năm một hai ba bốn năm sáu", [("không chín không năm một hai ba bốn năm sáu", "sodienthoai")]),
+    ("pê a hai không hai sáu không không không một hai ba", [
+        ("pê a hai không hai sáu không không không một hai ba", "maphananh")]),
+    ("không không không, tui không nói rứa", []),
+    ("ba ngày rồi chưa ai dọn", []),
+])
+def test_numbers_that_are_phones_or_case_codes(text, spans):
+    assert [(text[s:e], kind) for s, e, kind in number_spans(text)] == spans
