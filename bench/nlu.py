@@ -82,8 +82,11 @@ async def main() -> int:
     args = parser.parse_args()
     logging.disable(logging.WARNING)
 
+    import structlog
     from rasa.core.agent import Agent
     from rasa.shared.nlu.training_data.loading import load_data
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
     examples = load_data(args.data).intent_examples
     agent = Agent.load(args.model)

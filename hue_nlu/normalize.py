@@ -33,6 +33,9 @@ DIALECT = {
     "khôn": "không", "tui": "tôi", "kiệt": "hẻm", "nờ": "nào", "bựa": "bữa", "hè": "nhỉ",
     "răng": "sao",
 }
+# Standard words whose folded form collides with a word that matters more: "ảnh" (photo)
+# would fold to the "ánh" of "phản ánh".
+SYNONYMS = {"ảnh": "hình", "hình ảnh": "hình"}
 # Without diacritics, only the forms that collide with nothing common.
 DIALECT_FOLDED = {"tui": "toi", "ni": "nay", "chi": "gi", "kiet": "hem"}
 
@@ -49,6 +52,8 @@ def standard(word: str, previous: str | None = None, following: str | None = Non
         return word
     if word in DIALECT:
         return DIALECT[word]
+    if word in SYNONYMS:
+        return SYNONYMS[word]
     return DIALECT_FOLDED.get(word, word)
 
 

@@ -1,0 +1,49 @@
+"""The held-out set is what the README's NLU figures are measured on: it must stay out of training."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from common.text import fold, strip_diacritics
+
+ROOT = Path(__file__).resolve().parents[2]
+HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
+INTENTS = ["greet", "goodbye", "thank", "affirm", "deny", "stop", "help", "repeat", "ask_human", "report_issue",
+           "check_status", "book_clinic", "cancel_appointment", "inform", "out_of_scope"]
+DIALECT = {"mô", "tê", "răng", "rứa", "chừ", "ni", "nớ", "mơi", "kiệt", "mệ", "ôn", "khôn", "hỉ", "hè", "ri"}
+_ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
+
+
+def examples(path: Path) -> dict[str, list[str]]:
+    """Intent -> example texts without their entity annotations (Rasa's YAML, read plainly)."""
+    found: dict[str, list[str]] = {}
+    intent = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("- intent:"):
+            intent = line.split(":", 1)[1].strip()
+        elif intent and line.startswith("    - "):
+            found.setdefault(intent, []).append(_ANNOTATION.sub(r"\1", line[6:]).strip())
+    return found
+
+
+def key(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", fold(text)).split())
+
+
+def test_no_held_out_sentence_is_in_the_training_data():
+    training = {key(t) for path in (ROOT / "nlu_data").glob("*.yml") for ts in examples(path).values() for t in ts}
+    held_out = {key(t) for ts in examples(HELDOUT).values() for t in ts}
+    assert held_out and training
+    assert held_out & training == set()
+
+
+def test_the_held_out_set_covers_what_elders_write():
+    held_out = examples(HELDOUT)
+    texts = [t for ts in held_out.values() for t in ts]
+    assert len(texts) >= 300
+    assert set(held_out) == set(INTENTS)
+    assert all(len(held_out[i]) >= 12 for i in INTENTS)
+    plain = [t for t in texts if strip_diacritics(t) == t]
+    dialect = [t for t in texts if DIALECT & set(re.findall(r"\w+", t.lower()))]
+    assert len(plain) >= len(texts) / 3
+    assert len(dialect) >= len(texts) / 5
