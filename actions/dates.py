@@ -25,6 +25,8 @@ _ACCENTED_REWRITES = (
     (r"\bbây (?:giờ|chừ)\b|\bchừ\b", "hôm nay"),
     (r"\bmơi\b", "mai"),
     (r"\btuần tới\b", "tuần sau"),
+    (r"\btháng giêng\b", "tháng 1"),  # the lunar names of the first and last months
+    (r"\btháng chạp\b", "tháng 12"),
     (r"(?<!mươi )\bmốt\b", "ngày kia"),
     (r"(?<!mươi )(?<!mười )\bmột\b", "1"),
 )
@@ -38,6 +40,8 @@ _KEYWORDS = frozenset(fold(word) for word in _VOCABULARY)
 # Without diacritics, mơi/mới, mốt/một, chừ/chú and tối/tôi look alike: read them as date words only
 # right after a day word, or when they are the whole answer.
 _PLAIN_REWRITES = (
+    (r"\bthang gieng\b", "thang 1"),
+    (r"\bthang chap\b", "thang 12"),
     (r"\btuan toi\b", "tuan sau"),
     (r"\b(bua|ngay|hom|sang|trua|chieu) moi\b|^moi$", r"\1 mai"),
     (r"\b(bua|ngay|sang|trua|chieu|toi) mot\b(?! thang)|^mot$", r"\1 ngay kia"),

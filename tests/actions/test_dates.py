@@ -80,6 +80,8 @@ def at(hour: int, minute: int = 0, part: str | None = None) -> When:
     ("ngày 5 tháng 12", day(date(2026, 12, 5))),
     ("ngay 5 thang 12", day(date(2026, 12, 5))),
     ("mùng 5 tháng 12", day(date(2026, 12, 5))),
+    ("mùng năm tháng giêng", day(date(2027, 1, 5))),
+    ("mung 10 thang chap", day(date(2026, 12, 10))),
     ("mồng 5 tháng 12", day(date(2026, 12, 5))),
     ("5 tháng 12", day(date(2026, 12, 5))),
     ("ngày 5 tháng 12 năm 2027", day(date(2027, 12, 5))),
