@@ -75,9 +75,10 @@ rasa_env() {
 }
 
 train_if_changed() {
-    # Train models/trolyhue.tar.gz when the domain, config or training data changed.
+    # Train models/trolyhue.tar.gz when the domain, config, training data or our NLU components changed.
     local stamp="$ROOT/models/.trained.sha256" wanted
-    wanted=$(cat "$ROOT/config.yml" "$ROOT/domain.yml" "$ROOT"/nlu_data/*.yml | sha256sum | cut -d' ' -f1)
+    wanted=$(cat "$ROOT/config.yml" "$ROOT/domain.yml" "$ROOT"/nlu_data/*.yml "$ROOT"/hue_nlu/*.py \
+        "$ROOT/common/text.py" | sha256sum | cut -d' ' -f1)
     if [ -f "$ROOT/models/trolyhue.tar.gz" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ]; then
         return 0
     fi
