@@ -13,7 +13,7 @@ from . import forms
 from .clients.fhir import FhirClient, SlotTaken
 from .clients.http import CityUnavailable
 from .dates import parse_when
-from .forms import entity, intent, last_response, match_label, payload_button
+from .forms import choice, entity, intent, last_response, payload_button
 from .services import services
 from .wording import clock_text, short_day, spoken_code, spoken_phone, when_text
 
@@ -114,9 +114,7 @@ class ValidateBookForm(FormValidationAction):
     async def validate_service(self, value, dispatcher, tracker, domain) -> dict:
         offered = {_code(s): _display(s) for s in
                    await (await services()).fhir.schedules(tracker.get_slot("facility"))}
-        chosen = entity(tracker, "service") or value
-        if chosen not in offered:
-            chosen = match_label(str(value or ""), offered)
+        chosen = choice(tracker, "service", value, offered)
         if chosen is None:
             dispatcher.utter_message(response="utter_bad_service")
         return {"service": chosen}

@@ -38,6 +38,12 @@ def match_label(text: str, labels: dict[str, str]) -> str | None:
     return next((code for code, label in labels.items() if fold(label) in folded or folded in fold(label)), None)
 
 
+def choice(tracker, entity_name: str, value, labels: dict[str, str]) -> str | None:
+    """The code the answer picks: its entity, a button's code, or a label typed back."""
+    code = entity(tracker, entity_name) or value
+    return code if code in labels else match_label(str(value or ""), labels)
+
+
 def last_response(tracker) -> str | None:
     """The template name of the assistant's last message (what the user is answering)."""
     last_bot = next((e for e in reversed(tracker.events) if e.get("event") == "bot"), {})

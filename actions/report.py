@@ -10,7 +10,7 @@ from common.text import normalize_phone
 
 from . import forms
 from .clients.http import CityRefused, CityUnavailable
-from .forms import entity, intent, last_response, match_label, payload_button
+from .forms import choice, entity, intent, last_response, payload_button
 from .services import services
 from .wording import CATEGORY_LABELS, spoken_code, spoken_phone
 
@@ -33,9 +33,7 @@ class ValidateReportForm(FormValidationAction):
         return domain_slots
 
     def validate_category(self, value, dispatcher, tracker, domain) -> dict:
-        code = entity(tracker, "category") or value
-        if code not in CATEGORY_LABELS:
-            code = match_label(str(value or ""), CATEGORY_LABELS)
+        code = choice(tracker, "category", value, CATEGORY_LABELS)
         if code is None:
             dispatcher.utter_message(response="utter_bad_category")
         return {"category": code}

@@ -75,10 +75,8 @@ class FuzzyLookupExtractor(GraphComponent, EntityExtractorMixin):
         return messages
 
 
-
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
-class SpokenNumberExtractor(GraphComponent, EntityExtractorMixin):
-    """Phone numbers and case codes said digit by digit ("không chín không năm…", "pê a hai không…")."""
+class _Untrained(GraphComponent, EntityExtractorMixin):
+    """An extractor that learns nothing from the training data."""
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         self._config = config
@@ -86,6 +84,11 @@ class SpokenNumberExtractor(GraphComponent, EntityExtractorMixin):
     @classmethod
     def create(cls, config, model_storage, resource, execution_context: ExecutionContext):
         return cls(config)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class SpokenNumberExtractor(_Untrained):
+    """Phone numbers and case codes said digit by digit ("không chín không năm…", "pê a hai không…")."""
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -103,19 +106,12 @@ class SpokenNumberExtractor(GraphComponent, EntityExtractorMixin):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
-class EntityCanonicalizer(GraphComponent, EntityExtractorMixin):
+class EntityCanonicalizer(_Untrained):
     """Last before the synonyms: one entity per span, and canonical phone numbers and case codes.
 
     "trạm y tế Vỹ Dạ" is a facility, not also the ward inside its name; "0905 123 456" and
     "pa 2026 000 123" become "0905123456" and "PA-2026-000123".
     """
-
-    def __init__(self, config: Dict[Text, Any]) -> None:
-        self._config = config
-
-    @classmethod
-    def create(cls, config, model_storage, resource, execution_context: ExecutionContext):
-        return cls(config)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
