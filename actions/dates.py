@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 
 from common.text import fold
+from hue_nlu.numbers import digits_in_words
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,8 @@ _RELATIVE = (
 
 def parse_when(text: str, today: date) -> When:
     """'cho tui đặt lịch chiều thứ năm nghe' -> the coming Thursday, afternoon, no clock time."""
-    words = _prepare(text)
+    # Numbers said in words ("hai mươi lăm tháng mười một", "mười giờ rưỡi") as digits first.
+    words = _prepare(digits_in_words(text))
     part = _part_of_day(words)
     date_match, words = _take(_DATES, words)
     weekday_match, words = _take((_WEEKDAY,), words)
