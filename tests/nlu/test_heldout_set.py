@@ -1,13 +1,16 @@
-"""The held-out set is what the README's NLU figures are measured on: it must stay out of training."""
+"""The held-out sets are what the README's NLU figures are measured on: they must stay out of training."""
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+import pytest
+
 from common.text import fold, strip_diacritics
 
 ROOT = Path(__file__).resolve().parents[2]
 HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
+FRESH = ROOT / "tests" / "nlu" / "fresh.yml"
 INTENTS = ["greet", "goodbye", "thank", "affirm", "deny", "stop", "help", "repeat", "ask_human", "report_issue",
            "check_status", "book_clinic", "cancel_appointment", "inform", "out_of_scope"]
 DIALECT = {"mô", "tê", "răng", "rứa", "chừ", "ni", "nớ", "mơi", "kiệt", "mệ", "ôn", "khôn", "hỉ", "hè", "ri"}
@@ -30,19 +33,22 @@ def key(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", fold(text)).split())
 
 
-def test_no_held_out_sentence_is_in_the_training_data():
+@pytest.mark.parametrize("test_set", [HELDOUT, FRESH], ids=lambda p: p.name)
+def test_no_held_out_sentence_is_in_the_training_data(test_set):
     training = {key(t) for path in (ROOT / "nlu_data").glob("*.yml") for ts in examples(path).values() for t in ts}
-    held_out = {key(t) for ts in examples(HELDOUT).values() for t in ts}
+    held_out = {key(t) for ts in examples(test_set).values() for t in ts}
     assert held_out and training
     assert held_out & training == set()
 
 
-def test_the_held_out_set_covers_what_elders_write():
-    held_out = examples(HELDOUT)
+@pytest.mark.parametrize(("test_set", "size", "per_intent"), [(HELDOUT, 300, 12), (FRESH, 200, 10)],
+                         ids=["heldout.yml", "fresh.yml"])
+def test_the_held_out_sets_cover_what_elders_write(test_set, size, per_intent):
+    held_out = examples(test_set)
     texts = [t for ts in held_out.values() for t in ts]
-    assert len(texts) >= 300
+    assert len(texts) >= size
     assert set(held_out) == set(INTENTS)
-    assert all(len(held_out[i]) >= 12 for i in INTENTS)
+    assert all(len(held_out[i]) >= per_intent for i in INTENTS)
     plain = [t for t in texts if strip_diacritics(t) == t]
     dialect = [t for t in texts if DIALECT & set(re.findall(r"\w+", t.lower()))]
     assert len(plain) >= len(texts) / 3

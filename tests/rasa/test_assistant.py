@@ -50,8 +50,8 @@ def test_nlu_cross_validation(tmp_path):
     assert accuracy >= MIN_CROSS_VALIDATED_ACCURACY
 
 
-# Floors under today's figures (README); the aim is 0.95 intent accuracy.
-MIN_HELDOUT_ACCURACY = 0.91
+# Floors under today's figures (README: 0.955 and 0.946); the aim is 0.95 intent accuracy.
+MIN_HELDOUT_ACCURACY = 0.93
 MIN_HELDOUT_ENTITY_F1 = 0.90
 MAX_LOSS_WITHOUT_DIACRITICS = 0.02
 
@@ -65,11 +65,14 @@ def test_nlu_on_the_held_out_set(tmp_path):
                             str(tmp_path / "bench.json")], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert bench.returncode == 0, bench.stderr[-4000:]
     figures = json.loads((tmp_path / "bench.json").read_text())
-    typed, plain = figures["as typed"], figures["no diacritics"]
+    typed = figures["heldout.yml"]["as typed"]
     REPORTS.append(
         f"rasa test nlu on tests/nlu/heldout.yml ({typed['n']} utterances never trained on): intent accuracy "
         f"{report['accuracy']:.3f}, macro F1 {report['macro avg']['f1-score']:.3f}, entity F1 (type and value) "
         f"{typed['entity_f1']:.3f}\n" + bench.stdout.strip())
     assert report["accuracy"] >= MIN_HELDOUT_ACCURACY
-    assert typed["entity_f1"] >= MIN_HELDOUT_ENTITY_F1
-    assert typed["intent_accuracy"] - plain["intent_accuracy"] <= MAX_LOSS_WITHOUT_DIACRITICS
+    for name, found in figures.items():
+        typed, plain = found["as typed"], found["no diacritics"]
+        assert typed["intent_accuracy"] >= MIN_HELDOUT_ACCURACY, name
+        assert typed["entity_f1"] >= MIN_HELDOUT_ENTITY_F1, name
+        assert typed["intent_accuracy"] - plain["intent_accuracy"] <= MAX_LOSS_WITHOUT_DIACRITICS, name
