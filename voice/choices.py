@@ -1,0 +1,161 @@
+"""Which of the offered choices a short spoken or typed answer picks: 'dạ có' -> 'Có', 'số hai' -> the 2nd.
+
+Elders answer buttons by voice, or type without diacritics, with politeness words around the answer; speech
+recognition adds small misspellings. Words are compared folded (common.text.fold), so a word typed without
+diacritics matches any accented one; but when both sides carry diacritics and differ only in them ('thời' and
+'thôi', 'cô' and 'có'), that counts as one letter wrong, since recognised speech always has its tones.
+Anything that does not clearly pick one choice gives None, and the text goes to the NLU as it is.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from common.text import fold
+
+Words = tuple[str, ...]
+
+
+def _words(text: str) -> Words:
+    """Lower-case words with their diacritics: 'Dạ, CÓ!' -> ('dạ', 'có')."""
+    return tuple(re.findall(r"\w+", unicodedata.normalize("NFC", text.lower())))
+
+
+def _phrases(texts: Iterable[str]) -> frozenset[Words]:
+    return frozenset(_words(text) for text in texts)
+
+
+# Politeness and particles around an answer; they pick nothing. 'dạ' and 'vâng' alone still mean yes.
+FILLERS = _phrases(("dạ", "ạ", "vâng", "cháu", "bác", "ơi", "nghe", "hỉ", "rứa", "đi", "luôn", "nha", "nhé", "đó",
+                    "cảm ơn"))
+# Whole answers that mean yes or no, and the button titles they pick (the bot's confirm and cancel buttons).
+YES_WORDS = _phrases(("có", "ừ", "ừm", "ờ", "dạ", "vâng", "đúng", "đúng rồi", "được", "ok", "phải", "đồng ý"))
+NO_WORDS = _phrases(("không", "ko", "khôn", "hông", "không phải", "không có", "không đúng", "không được", "sai",
+                     "chưa", "chưa có", "thôi", "thôi khỏi", "khỏi"))
+YES_CHOICES = _phrases(("có", "đồng ý", "gửi", "gửi đi", "đặt lịch", "hủy lịch", "xác nhận", "đúng"))
+NO_CHOICES = _phrases(("không", "không đồng ý", "không gửi", "thôi, không gửi", "thôi", "không hủy", "không có ảnh",
+                       "sai"))
+# Ordinal answers: 'hai', 'số 2', 'cái thứ ba', 'nút số 4'.
+NUMBERS = {"một": 1, "nhất": 1, "hai": 2, "ba": 3, "bốn": 4, "tư": 4, "năm": 5, "lăm": 5, "sáu": 6, "bảy": 7,
+           "tám": 8, "chín": 9, "mười": 10}
+ORDINAL_PREFIXES = ("số", "thứ", "cái", "nút", "chọn", "lựa")
+# A choice may match part of an answer (or an answer part of a choice) only when the shared words have at least
+# this many letters and are not a yes or no word: 'có', 'thôi', 'không' occur in too many other sentences.
+MIN_PARTIAL_LETTERS = 5
+
+
+def _same(said: str, word: str) -> bool:
+    """A word said matches a known word: equal, or typed without diacritics and equal once folded."""
+    return said == word or (said == fold(said) and said == fold(word))
+
+
+def _is(said: Words, phrases: frozenset[Words]) -> bool:
+    return any(len(said) == len(p) and all(map(_same, said, p)) for p in phrases)
+
+
+def _without_fillers(words: Words) -> Words:
+    longest = max(map(len, FILLERS))
+    kept, i = [], 0
+    while i < len(words):
+        size = next((n for n in range(longest, 0, -1) if _is(words[i:i + n], FILLERS)), 0)
+        if size:
+            i += size
+        else:
+            kept.append(words[i])
+            i += 1
+    return tuple(kept)
+
+
+def _letter_edits(a: str, b: str) -> int:
+    """Levenshtein distance."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        diagonal, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (ca != cb))
+    return row[-1]
+
+
+def _edits(said: Words, choice: Words) -> int:
+    """Letters wrong between equally long word runs, a wrong tone mark counting as one."""
+    tones = sum(fold(s) == fold(c) and not _same(s, c) for s, c in zip(said, choice))
+    return _letter_edits(fold(" ".join(said)), fold(" ".join(choice))) + tones
+
+
+def _fit(said: Words, choice: Words) -> int:
+    """Fewest edits between the shorter of the two and a run of as many words in the longer."""
+    if len(choice) <= len(said):
+        return min(_edits(said[i:i + len(choice)], choice) for i in range(len(said) - len(choice) + 1))
+    return min(_edits(said, choice[i:i + len(said)]) for i in range(len(choice) - len(said) + 1))
+
+
+def _letters(words: Words) -> int:
+    return len(fold("".join(words)))
+
+
+def _telling(part: Words) -> bool:
+    """Whether these words, found inside a longer answer or choice, say which choice is meant."""
+    return _letters(part) >= MIN_PARTIAL_LETTERS and not _is(part, YES_WORDS | NO_WORDS)
+
+
+def _contains(longer: Words, shorter: Words) -> bool:
+    return any(longer[i:i + len(shorter)] == shorter for i in range(len(longer) - len(shorter) + 1))
+
+
+def _one(indices: list[int]) -> int | None:
+    return indices[0] if len(indices) == 1 else None
+
+
+def _ordinal(said: Words) -> int | None:
+    """'hai', '2', 'số hai', 'cái thứ 3' -> the number; None for anything else."""
+    if not said or not all(any(_same(w, p) for p in ORDINAL_PREFIXES) for w in said[:-1]):
+        return None
+    last = said[-1]
+    if last.isdigit():
+        return int(last)
+    return next((n for word, n in NUMBERS.items() if _same(last, word)), None)
+
+
+def _closest(said: Words, choices: list[Words]) -> int | None:
+    """The choice matching the answer best: whole, or as a part, within a few letters scaled to its length."""
+    ranked = []
+    for i, choice in enumerate(choices):
+        shorter = choice if len(choice) <= len(said) else said
+        partial = len(choice) != len(said)
+        edits = _fit(said, choice)
+        if edits <= _letters(shorter) // 5 and (not partial or _telling(shorter)):
+            ranked.append(((edits, partial), i))
+    if not ranked:
+        return None
+    best = min(rank for rank, _ in ranked)
+    tied = [i for rank, i in ranked if rank == best]
+    # 'đặt lịch khám bệnh' contains both 'Đặt lịch' and 'Đặt lịch khám bệnh': the longer one is meant.
+    return _one([i for i in tied if not any(j != i and _contains(choices[j], choices[i]) for j in tied)])
+
+
+def match_choice(text: str, choices: list[str]) -> int | None:
+    """Index of the choice the answer picks, or None when it picks none or several equally well."""
+    said = _words(text)
+    titles = [_words(choice) for choice in choices]
+    if not said:
+        return None
+    exact = [i for i, title in enumerate(titles) if len(title) == len(said) and _edits(said, title) == 0]
+    if exact:
+        return _one(exact)
+    core = _without_fillers(said)
+    cores = [_without_fillers(title) or title for title in titles]
+    number = _ordinal(core)
+    # 'thứ hai' is a position, unless a choice says it ('Thứ Hai 15/12').
+    if number is not None and not any(_fit(core, choice) == 0 for choice in cores):
+        return number - 1 if 1 <= number <= len(choices) else None
+    if _is(core, NO_WORDS):
+        meant = NO_CHOICES
+    elif _is(core, YES_WORDS) or (not core and any(_is((w,), YES_WORDS) for w in said)):
+        meant = YES_CHOICES
+    else:
+        meant = frozenset()
+    picked = [i for i, title in enumerate(titles) if _is(title, meant)]
+    if picked:
+        return _one(picked)
+    return _closest(core, cores) if core else None

@@ -1,0 +1,58 @@
+"""Speak every fixed answer of the Rasa domain into the TTS cache, so those answers cost no synthesis at run time.
+
+    python -m voice.prebuild [--domain domain.yml]
+
+Settings come from the environment (TTS_CACHE_DIR, TTS_VOICE, TTS_RATE_WPM, GTTS_ENABLED, ...). Answers with {slot}
+placeholders differ per conversation: they are cached when first spoken.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from voice.settings import VoiceSettings
+from voice.tts import Speaker
+
+FORMATS = ("mp3", "ogg", "mulaw")
+_PLACEHOLDER = re.compile(r"\{\w+\}")
+
+
+def response_texts(domain: Path) -> list[str]:
+    """The distinct texts under `responses:`, in order."""
+    responses = YAML(typ="safe", pure=True).load(domain.read_text(encoding="utf-8")).get("responses") or {}
+    texts = [variant["text"] for variants in responses.values() for variant in variants if variant.get("text")]
+    return list(dict.fromkeys(texts))
+
+
+def prebuild(speaker: Speaker, texts: list[str], formats: tuple[str, ...] = FORMATS) -> Counter:
+    """Counts per outcome: 'cached', or the engine that spoke ('gtts', 'espeak')."""
+    outcomes: Counter = Counter()
+    for text in texts:
+        for fmt in formats:
+            speech = speaker.speak(text, fmt)
+            outcomes["cached" if speech.cached else speech.engine] += 1
+    return outcomes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m voice.prebuild", description=__doc__.splitlines()[0])
+    parser.add_argument("--domain", type=Path, default=Path("domain.yml"), help="Rasa domain (default: domain.yml)")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    texts = response_texts(args.domain)
+    fixed = [text for text in texts if not _PLACEHOLDER.search(text)]
+    outcomes = prebuild(Speaker(VoiceSettings.from_env()), fixed)
+    built = ", ".join(f"{outcomes[engine]} by {engine}" for engine in ("gtts", "espeak") if outcomes[engine])
+    print(f"{len(fixed)} fixed answers ({len(texts) - len(fixed)} with placeholders skipped) x {len(FORMATS)} formats:"
+          f" built {built or 'none'}; {outcomes['cached']} already cached; {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,227 @@
+"""Speak the assistant's answers: Google's voice (gTTS) when it answers, espeak-ng otherwise, cached on disk.
+
+gTTS sounds natural but needs the internet; espeak-ng is robotic but local and fast. A circuit breaker keeps a dead
+network from adding a timeout to every answer: after one failure gTTS rests for `gtts_retry_after` seconds, then one
+trial call decides. Speech is cached per (engine, voice, rate, format, prepared text), so fixed answers cost
+nothing after `python -m voice.prebuild`.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import math
+import os
+import queue
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from gtts import gTTS
+
+from voice import codecs
+from voice.settings import VoiceSettings
+from voice.speakable import speakable
+
+log = logging.getLogger(__name__)
+
+# Engine output is decoded at gTTS's own rate, which is also codecs' MP3 rate: the web format needs no resampling.
+PCM_RATE = 24000
+
+
+class SpeechError(RuntimeError):
+    """An engine could not speak."""
+
+
+@dataclass(frozen=True)
+class Speech:
+    audio: bytes
+    engine: str  # "gtts" or "espeak": espeak means the robotic fallback spoke
+    content_type: str
+    cached: bool
+
+
+class Gtts:
+    """Google Translate's Vietnamese voice; MP3.
+
+    gTTS offers only normal or slow speed; slow is Translate's drawn-out reading for language learners, which sounds
+    unnatural for whole answers. So normal speed: the pauses elders need come from short sentences and from the
+    commas speakable() puts between the digit groups of codes and phone numbers.
+    """
+
+    name, voice, rate, format = "gtts", "vi", "normal", "mp3"
+
+    def __init__(self, timeout: float):
+        self.timeout = timeout
+
+    def synthesize(self, text: str) -> bytes:
+        """Give up when Google has not answered for `timeout` seconds.
+
+        gTTS sends one request per 100 characters, so the wait is per request: a long answer from a working Google
+        must not open the breaker. requests' own timeout does not cover DNS lookups, hence the thread: it ends
+        on requests' timeout, or is abandoned (a daemon) if the resolver hangs.
+        """
+        parts: queue.SimpleQueue = queue.SimpleQueue()
+
+        def fetch() -> None:
+            try:
+                for part in gTTS(text, lang="vi", slow=False, timeout=self.timeout).stream():
+                    parts.put(part)
+                parts.put(None)
+            except Exception as error:  # handed to the caller's thread
+                parts.put(error)
+
+        threading.Thread(target=fetch, name="gtts", daemon=True).start()
+        audio = bytearray()
+        while True:
+            try:
+                part = parts.get(timeout=self.timeout)
+            except queue.Empty:
+                raise SpeechError(f"gTTS: no answer within {self.timeout} s") from None
+            if part is None:
+                return bytes(audio)
+            if isinstance(part, Exception):
+                raise SpeechError(f"gTTS: {part}") from part
+            audio += part
+
+
+class Espeak:
+    """espeak-ng (the Debian package); WAV.
+
+    `rate` is in words per minute: settings.rate_wpm, 140 by default, slower than espeak's 175 for elders.
+    The WAV header espeak writes to a pipe has placeholder sizes, so its output is always re-encoded.
+    """
+
+    name, format = "espeak", "wav"
+
+    def __init__(self, voice: str, rate: int):
+        binary = shutil.which("espeak-ng")
+        if binary is None:
+            raise SpeechError("espeak-ng is not installed: apt-get install espeak-ng")
+        self.binary, self.voice, self.rate = binary, voice, rate
+
+    def synthesize(self, text: str) -> bytes:
+        # Text on stdin, not argv: a text starting with "-" would be read as an option. -b 1: the input is UTF-8.
+        command = [self.binary, "-v", self.voice, "-s", str(self.rate), "-b", "1", "--stdin", "--stdout"]
+        done = subprocess.run(command, input=text.encode(), capture_output=True, timeout=30)
+        if done.returncode != 0 or len(done.stdout) <= 44:
+            error = (done.stderr or done.stdout).decode(errors="replace").strip()
+            raise SpeechError(f"espeak-ng -v {self.voice} failed: {error or 'no audio'}")
+        return done.stdout
+
+
+class Breaker:
+    """Closed: calls go through. Open after a failure: none for `retry_after` seconds, then one trial call."""
+
+    def __init__(self, retry_after: float, clock: Callable[[], float] = time.monotonic):
+        self.retry_after, self.clock = retry_after, clock
+        self.opened_at: float | None = None
+        self._trial = False
+        self._lock = threading.Lock()
+
+    @property
+    def is_open(self) -> bool:
+        return self.opened_at is not None
+
+    def allow(self) -> bool:
+        with self._lock:
+            if self.opened_at is None:
+                return True
+            if self._trial or self.clock() - self.opened_at < self.retry_after:
+                return False
+            self._trial = True
+            return True
+
+    def succeeded(self) -> None:
+        with self._lock:
+            if self.opened_at is not None:
+                log.info("gTTS answers again: speaking with Google's voice")
+            self.opened_at, self._trial = None, False
+
+    def failed(self, error: Exception) -> None:
+        with self._lock:
+            if self.opened_at is None:
+                log.warning("gTTS failed (%s): speaking with espeak-ng, next try in %.0f s", error, self.retry_after)
+            self.opened_at, self._trial = self.clock(), False
+
+
+class Speaker:
+    """Speaks answers in "mp3" (web), "ogg" (Opus, chat apps), "mulaw" (8 kHz telephony) or "wav".
+
+    One per process: it holds the gTTS breaker. The cache has one entry per engine actually used, so audio from
+    espeak-ng (made while Google was down) is never served as Google's: it is served only while gTTS cannot be
+    tried, and replaced by Google's voice the first time gTTS answers again.
+    """
+
+    def __init__(self, settings: VoiceSettings, clock: Callable[[], float] = time.monotonic):
+        self.cache_dir = Path(settings.cache_dir)
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        self.espeak = Espeak(settings.voice, settings.rate_wpm)
+        self.gtts = Gtts(settings.gtts_timeout) if settings.gtts_enabled else None
+        self.breaker = Breaker(settings.gtts_retry_after, clock)
+
+    def speak(self, text: str, fmt: str = "mp3") -> Speech:
+        if fmt not in codecs.CONTENT_TYPES:
+            raise ValueError(f"unknown audio format {fmt!r}")
+        prepared = speakable(text)
+        if not any(c.isalnum() for c in prepared):
+            raise ValueError(f"nothing to say in {text!r}")  # and silence would count as a gTTS failure
+        if self.gtts is not None:
+            speech = self._cached(self.gtts, fmt, prepared)
+            if speech is not None:
+                return speech
+            if self.breaker.allow():
+                try:
+                    speech = self._synthesize(self.gtts, fmt, prepared)
+                except Exception as error:  # any failure, bad audio included: espeak-ng speaks instead
+                    self.breaker.failed(error)
+                else:
+                    self.breaker.succeeded()
+                    return speech
+        return self._cached(self.espeak, fmt, prepared) or self._synthesize(self.espeak, fmt, prepared)
+
+    async def aspeak(self, text: str, fmt: str = "mp3") -> Speech:
+        """speak() in a worker thread: synthesis and a gTTS timeout never block the event loop."""
+        return await asyncio.to_thread(self.speak, text, fmt)
+
+    def cache_path(self, engine: Gtts | Espeak, fmt: str, prepared: str) -> Path:
+        key = json.dumps([engine.name, engine.voice, engine.rate, fmt, prepared], ensure_ascii=False)
+        return self.cache_dir / f"{hashlib.sha256(key.encode()).hexdigest()}.{fmt}"
+
+    def _cached(self, engine: Gtts | Espeak, fmt: str, prepared: str) -> Speech | None:
+        try:
+            audio = self.cache_path(engine, fmt, prepared).read_bytes()
+        except FileNotFoundError:
+            return None
+        return Speech(audio, engine.name, codecs.CONTENT_TYPES[fmt], cached=True)
+
+    def _synthesize(self, engine: Gtts | Espeak, fmt: str, prepared: str) -> Speech:
+        audio = engine.synthesize(prepared)
+        # Only gTTS's MP3 goes out as made; espeak's WAV is re-encoded too, for its header (see Espeak).
+        if (fmt, engine.format) != ("mp3", "mp3"):
+            # The limits guard against citizens' uploads; a long answer (a summary quoting a long description)
+            # can be minutes of speech.
+            pcm = codecs.decode(audio, rate=PCM_RATE, max_seconds=math.inf, max_bytes=math.inf)
+            audio = codecs.encode(pcm, PCM_RATE, fmt)
+        self._store(self.cache_path(engine, fmt, prepared), audio)
+        return Speech(audio, engine.name, codecs.CONTENT_TYPES[fmt], cached=False)
+
+    def _store(self, path: Path, audio: bytes) -> None:
+        """Write to a temporary file and rename: a reader never sees half a file. A full disk only costs the cache."""
+        try:
+            fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+            try:
+                with os.fdopen(fd, "wb") as file:
+                    file.write(audio)
+                os.replace(temporary, path)
+            except BaseException:
+                os.unlink(temporary)
+                raise
+        except OSError as error:
+            log.warning("TTS cache not written: %s", error)
