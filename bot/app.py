@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import webchat
+from . import hotline, voicechat, webchat
 from .settings import Settings
 
 
@@ -12,7 +12,9 @@ async def _health(_request: web.Request) -> web.Response:
 
 
 def make_app(settings: Settings) -> web.Application:
-    app = web.Application(client_max_size=webchat.MAX_PHOTO + 64 * 1024)
+    app = web.Application(client_max_size=max(webchat.MAX_PHOTO, settings.voice.max_audio_bytes) + 64 * 1024)
     app.router.add_get("/health", _health)
     webchat.setup(app, settings)
+    voicechat.setup(app)
+    hotline.setup(app)
     return app

@@ -5,12 +5,17 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from voice.settings import VoiceSettings
+
 
 @dataclass(frozen=True)
 class Settings:
     rasa_url: str
     public_url: str
     uploads: Path
+    voice: VoiceSettings
+    hotline_token: str | None = None  # the provider's auth token, which signs its WebSocket requests
+    hotline_end_silence_ms: int = 600
     rasa_timeout: float = 30.0
 
     @classmethod
@@ -22,4 +27,7 @@ class Settings:
             rasa_url=env.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
             public_url=env.get("GATEWAY_PUBLIC_URL", f"http://127.0.0.1:{port}").rstrip("/"),
             uploads=var / "uploads",
+            voice=VoiceSettings.from_env(env),
+            hotline_token=env.get("HOTLINE_AUTH_TOKEN") or None,
+            hotline_end_silence_ms=int(env.get("HOTLINE_END_SILENCE_MS", "600")),
         )

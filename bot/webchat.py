@@ -10,6 +10,7 @@ from pathlib import Path
 from aiohttp import web
 
 from .rasa import RasaClient, RasaUnavailable
+from .replies import ReplyMemory
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -17,18 +18,25 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 SETTINGS = web.AppKey("settings", Settings)
 RASA = web.AppKey("rasa", RasaClient)
+MEMORY = web.AppKey("memory", ReplyMemory)
 MAX_TEXT = 4000
 MAX_PHOTO = 8 * 1024 * 1024
 _SENDER = re.compile(r"web-[A-Za-z0-9-]{8,64}")
+BUSY = "Dạ, cháu đang bận một chút. Bác thử lại sau ít phút giúp cháu nghe."
+BAD_SENDER = "Dạ, phiên trò chuyện không hợp lệ. Bác tải lại trang giúp cháu."
 _IMAGE_TYPES = ((b"\xff\xd8\xff", "jpg"), (b"\x89PNG\r\n\x1a\n", "png"), (b"GIF8", "gif"))
 
 
-def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status, dumps=_dumps)
+def error(status: int, message: str, **extra) -> web.Response:
+    return json_response({"error": message, **extra}, status=status)
 
 
-def _dumps(data) -> str:
-    return json.dumps(data, ensure_ascii=False)
+def json_response(data, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, ensure_ascii=False))
+
+
+def valid_sender(sender: str) -> bool:
+    return bool(_SENDER.fullmatch(sender))
 
 
 async def index(_request: web.Request) -> web.FileResponse:
@@ -39,18 +47,18 @@ async def chat(request: web.Request) -> web.Response:
     try:
         body = await request.json()
     except ValueError:
-        return _error(400, "Dạ, tin nhắn gửi lên chưa đúng định dạng.")
+        return error(400, "Dạ, tin nhắn gửi lên chưa đúng định dạng.")
     sender, text = str(body.get("sender", "")), str(body.get("text", "")).strip()
-    if not _SENDER.fullmatch(sender):
-        return _error(400, "Dạ, phiên trò chuyện không hợp lệ. Bác tải lại trang giúp cháu.")
+    if not valid_sender(sender):
+        return error(400, BAD_SENDER)
     if not text or len(text) > MAX_TEXT:
-        return _error(400, "Dạ, tin nhắn trống hoặc dài quá ạ.")
+        return error(400, "Dạ, tin nhắn trống hoặc dài quá ạ.")
     try:
         messages = await request.app[RASA].send(sender, text)
-    except RasaUnavailable as error:
-        log.warning("rasa unavailable: %s", error)
-        return _error(503, "Dạ, cháu đang bận một chút. Bác thử lại sau ít phút giúp cháu nghe.")
-    return web.json_response({"messages": messages}, dumps=_dumps)
+    except RasaUnavailable as failure:
+        log.warning("rasa unavailable: %s", failure)
+        return error(503, BUSY)
+    return json_response({"messages": request.app[MEMORY].remember(sender, messages)})
 
 
 def _image_extension(head: bytes) -> str | None:
@@ -65,16 +73,16 @@ async def upload(request: web.Request) -> web.Response:
     try:
         form = await request.post()
     except (ValueError, web.HTTPRequestEntityTooLarge):
-        return _error(413, "Dạ, ảnh lớn quá ạ. Bác chọn ảnh nhỏ hơn 8 MB giúp cháu.")
+        return error(413, "Dạ, ảnh lớn quá ạ. Bác chọn ảnh nhỏ hơn 8 MB giúp cháu.")
     photo = form.get("photo")
     if not isinstance(photo, web.FileField):
-        return _error(400, "Dạ, cháu chưa nhận được ảnh.")
+        return error(400, "Dạ, cháu chưa nhận được ảnh.")
     data = photo.file.read(MAX_PHOTO + 1)
     extension = _image_extension(data[:12])
     if extension is None:
-        return _error(415, "Dạ, tệp ni không phải ảnh. Bác chọn ảnh chụp giúp cháu.")
+        return error(415, "Dạ, tệp ni không phải ảnh. Bác chọn ảnh chụp giúp cháu.")
     if len(data) > MAX_PHOTO:
-        return _error(413, "Dạ, ảnh lớn quá ạ. Bác chọn ảnh nhỏ hơn 8 MB giúp cháu.")
+        return error(413, "Dạ, ảnh lớn quá ạ. Bác chọn ảnh nhỏ hơn 8 MB giúp cháu.")
     settings.uploads.mkdir(parents=True, exist_ok=True)
     name = f"{uuid.uuid4().hex}.{extension}"
     (settings.uploads / name).write_bytes(data)
@@ -84,6 +92,7 @@ async def upload(request: web.Request) -> web.Response:
 def setup(app: web.Application, settings: Settings) -> None:
     app[SETTINGS] = settings
     app[RASA] = RasaClient(settings.rasa_url, settings.rasa_timeout)
+    app[MEMORY] = ReplyMemory()
     settings.uploads.mkdir(parents=True, exist_ok=True)
     app.router.add_get("/", index)
     app.router.add_static("/static/", STATIC)

@@ -64,6 +64,7 @@ app_env() {
     python=${TROLYHUE_PYTHON:-$(find_python 11 14)} || die \
         "no Python 3.11+ found: install one (apt-get install python3 python3-venv) or set TROLYHUE_PYTHON=/path/to/python3"
     ensure_venv "$ROOT/.venv" "$python" "$1"
+    apt_install espeak-ng  # the offline Vietnamese voices (gTTS needs Google)
 }
 
 rasa_env() {
@@ -96,20 +97,17 @@ random_secret() { head -c 24 /dev/urandom | base64 | tr -d '/+='; }
 
 local_secrets() {
     # Secrets come from the environment; for a local run, make random ones once under var/
-    # and use those that the environment does not set.
+    # (adding any a newer version needs) and use those that the environment does not set.
     local file="$TROLYHUE_VAR/secrets.env" key value
-    if [ ! -f "$file" ]; then
-        mkdir -p "$TROLYHUE_VAR"
-        umask 077
+    mkdir -p "$TROLYHUE_VAR"
+    ( umask 077; touch "$file" )
+    if ! grep -q '^CITYAPI_API_KEY=' "$file"; then
         key=$(random_secret)
-        {
-            echo "CITYAPI_API_KEY=$key"
-            echo "CITYAPI_API_KEYS=assistant:$key"
-            echo "CITYAPI_OFFICER_TOKENS=officer:$(random_secret)"
-            echo "RASA_TOKEN=$(random_secret)"
-        } > "$file"
-        say "created $file (local secrets; never commit it)"
+        printf 'CITYAPI_API_KEY=%s\nCITYAPI_API_KEYS=assistant:%s\n' "$key" "$key" >> "$file"
     fi
+    grep -q '^CITYAPI_OFFICER_TOKENS=' "$file" || echo "CITYAPI_OFFICER_TOKENS=officer:$(random_secret)" >> "$file"
+    grep -q '^RASA_TOKEN=' "$file" || echo "RASA_TOKEN=$(random_secret)" >> "$file"
+    grep -q '^HOTLINE_AUTH_TOKEN=' "$file" || echo "HOTLINE_AUTH_TOKEN=$(random_secret)" >> "$file"
     while IFS='=' read -r key value; do
         [ -n "${!key:-}" ] || export "$key=$value"
     done < "$file"

@@ -15,6 +15,8 @@ import pytest
 
 from tests.conftest import API_KEY, OFFICER_TOKEN
 
+HOTLINE_TOKEN = "e2e-hotline-" + API_KEY
+
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 300
 
@@ -41,7 +43,9 @@ class Stack:
         self.env = {**os.environ, **{k: str(v) for k, v in self.ports.items()},
                     "TROLYHUE_VAR": str(var), "CITYAPI_API_KEY": API_KEY,
                     "CITYAPI_API_KEYS": f"assistant:{API_KEY}", "CITYAPI_OFFICER_TOKENS": f"lan:{OFFICER_TOKEN}",
-                    "RASA_TOKEN": "e2e-" + API_KEY, "OUTBOX_INTERVAL": "1", "CITYAPI_TIMEOUT": "2"}
+                    "RASA_TOKEN": "e2e-" + API_KEY, "OUTBOX_INTERVAL": "1", "CITYAPI_TIMEOUT": "2",
+                    # Google is out of reach here: speak with espeak-ng from the start.
+                    "GTTS_ENABLED": "0", "HOTLINE_AUTH_TOKEN": HOTLINE_TOKEN}
         self.env.pop("DATABASE_URL", None)
         self.gateway = f"http://127.0.0.1:{self.ports['GATEWAY_PORT']}"
         self.city = f"http://127.0.0.1:{self.ports['CITYAPI_PORT']}"

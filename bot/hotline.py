@@ -1,0 +1,226 @@
+"""The phone line: a Twilio Media Streams WebSocket at /hotline, one Rasa conversation per call.
+
+The provider streams the caller's audio as base64 μ-law 8 kHz frames; we find where each utterance
+ends (silence), recognise it, ask Rasa, and stream the spoken answer back, followed by a mark so we
+know when it finished playing. If the caller talks over the answer we send `clear` (barge-in).
+Keypad digits pick the spoken choices ("bấm phím 1…").
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import time
+
+import numpy as np
+from aiohttp import WSMsgType, web
+
+from common.text import mask_sensitive
+from voice.codecs import PHONE_RATE, mulaw_decode
+from voice.endpoint import Endpointer
+
+from .rasa import RasaUnavailable
+from .voicechat import RECOGNIZER, SPEAKER, UNHEARD
+from .webchat import BUSY, MEMORY, RASA, SETTINGS
+
+log = logging.getLogger(__name__)
+
+FRAME_BYTES = 160  # 20 ms of μ-law at 8 kHz, the frame size providers send and expect
+OFFICER, REPEAT = "0", "*"
+KEYS = "123456789"
+
+
+def signature_ok(token: str, url: str, signature: str) -> bool:
+    """Twilio signs the WebSocket URL it opens: base64(HMAC-SHA1(auth token, URL))."""
+    expected = base64.b64encode(hmac.new(token.encode(), url.encode(), hashlib.sha1).digest()).decode()
+    return hmac.compare_digest(expected, signature)
+
+
+def spoken(messages: list[dict]) -> list[str]:
+    """The replies as said on the phone: the choices of the last one read out with their keys."""
+    texts = [m["text"] for m in messages if m.get("text")]
+    buttons = next((m["buttons"] for m in reversed(messages) if m.get("buttons")), [])[:len(KEYS)]
+    if buttons:
+        keys = "; ".join(f"phím {KEYS[i]}: {b['title']}" for i, b in enumerate(buttons))
+        texts.append(f"Bác nói, hoặc bấm {keys}. Phím 0 để gặp cán bộ ạ.")
+    return texts
+
+
+class Utterance:
+    """One utterance's recognition, fed frame by frame in a worker thread, off the event loop."""
+
+    def __init__(self, recognizer, frames: list[np.ndarray]):
+        self.stream = recognizer.stream(PHONE_RATE)
+        self.queue: asyncio.Queue[np.ndarray | None] = asyncio.Queue()
+        self.heard: list[str] = []  # utterances the engine already closed on a pause of its own
+        for frame in frames:
+            self.queue.put_nowait(frame)
+        self.worker = asyncio.create_task(self._accept())
+
+    async def _accept(self) -> None:
+        while True:
+            frames = [await self.queue.get()]
+            while not self.queue.empty():
+                frames.append(self.queue.get_nowait())
+            chunk = [f for f in frames if f is not None]
+            if chunk:
+                final = await asyncio.to_thread(self.stream.accept, np.concatenate(chunk))
+                if final is not None:
+                    self.heard.append(final.text)
+            if frames[-1] is None:
+                return
+
+    def feed(self, frame: np.ndarray) -> None:
+        self.queue.put_nowait(frame)
+
+    async def finish(self) -> str:
+        self.queue.put_nowait(None)
+        await self.worker
+        self.heard.append((await asyncio.to_thread(self.stream.finish)).text)
+        return " ".join(t.strip() for t in self.heard if t.strip())
+
+    async def abandon(self) -> None:
+        self.worker.cancel()
+        await asyncio.gather(self.worker, return_exceptions=True)
+        self.stream.close()
+
+
+class Call:
+    def __init__(self, app: web.Application, ws: web.WebSocketResponse):
+        self.app, self.ws = app, ws
+        self.sid = self.sender = ""
+        self.endpointer = Endpointer(end_ms=app[SETTINGS].hotline_end_silence_ms)
+        self.utterance: Utterance | None = None
+        self.playing: set[str] = set()  # marks sent whose audio hasn't finished playing
+        self.marks = 0
+        self.turn = asyncio.Lock()  # one exchange with Rasa at a time, in order
+        self.tasks: set[asyncio.Task] = set()
+        self.started = time.monotonic()
+
+    def spawn(self, coroutine) -> None:
+        task = asyncio.create_task(coroutine)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def run(self) -> None:
+        try:
+            async for message in self.ws:
+                if message.type != WSMsgType.TEXT:
+                    continue
+                try:
+                    event = json.loads(message.data)
+                except ValueError:
+                    continue
+                if await self.on(event) == "stop":
+                    break
+        finally:
+            await self.hang_up()
+
+    async def on(self, event: dict) -> str | None:
+        kind = event.get("event")
+        if kind == "start":
+            start = event.get("start") or {}
+            self.sid = event.get("streamSid") or start.get("streamSid", "")
+            self.sender = f"call-{start.get('callSid') or self.sid}"
+            caller = (start.get("customParameters") or {}).get("from", "")
+            log.info("call %s started (caller %s)", self.sender, mask_sensitive(caller) or "unknown")
+            self.spawn(self.exchange("/greet"))
+        elif kind == "media" and self.sid:
+            self.hear(mulaw_decode(base64.b64decode(event["media"]["payload"])))
+        elif kind == "dtmf" and self.sid:
+            self.spawn(self.exchange(self.keyed(str((event.get("dtmf") or {}).get("digit", "")))))
+        elif kind == "mark":
+            self.playing.discard((event.get("mark") or {}).get("name"))
+        elif kind == "stop":
+            return "stop"
+        return None
+
+    def hear(self, frame: np.ndarray) -> None:
+        state = self.endpointer.feed(frame)
+        if state == "start":
+            if self.playing:
+                self.barge_in()
+            self.utterance = Utterance(self.app[RECOGNIZER], self.endpointer.take_preroll())
+        elif self.utterance is not None:
+            self.utterance.feed(frame)
+            if state == "end":
+                utterance, self.utterance = self.utterance, None
+                self.spawn(self.understand(utterance))
+
+    def barge_in(self) -> None:
+        """The caller talks over the answer: drop what the provider still has queued."""
+        self.playing.clear()
+        self.spawn(self.send({"event": "clear", "streamSid": self.sid}))
+
+    def keyed(self, digit: str) -> str:
+        if digit == OFFICER:
+            return "gặp cán bộ"
+        if digit == REPEAT:
+            return "nói lại"
+        buttons = self.app[MEMORY].buttons(self.sender)
+        index = KEYS.find(digit) if digit else -1
+        return buttons[index]["payload"] if 0 <= index < len(buttons) else "/help"
+
+    async def understand(self, utterance: Utterance) -> None:
+        text = await utterance.finish()
+        if not text:
+            await self.say([UNHEARD])
+            return
+        log.info("call %s heard: %s", self.sender, mask_sensitive(text))
+        await self.exchange(self.app[MEMORY].answer(self.sender, text))
+
+    async def exchange(self, message: str) -> None:
+        async with self.turn:
+            try:
+                replies = await self.app[RASA].send(self.sender, message)
+            except RasaUnavailable as failure:
+                log.warning("rasa unavailable during call %s: %s", self.sender, failure)
+                await self.say([BUSY])
+                return
+            await self.say(spoken(self.app[MEMORY].remember(self.sender, replies)))
+
+    async def say(self, texts: list[str]) -> None:
+        for text in texts:
+            speech = await self.app[SPEAKER].aspeak(text, "mulaw")
+            if self.endpointer.speaking:
+                return  # the caller started talking meanwhile: don't talk over them
+            audio = speech.audio
+            for offset in range(0, len(audio), FRAME_BYTES):
+                await self.send({"event": "media", "streamSid": self.sid,
+                                 "media": {"payload": base64.b64encode(audio[offset:offset + FRAME_BYTES]).decode()}})
+            self.marks += 1
+            name = f"reply-{self.marks}"
+            self.playing.add(name)
+            await self.send({"event": "mark", "streamSid": self.sid, "mark": {"name": name}})
+
+    async def send(self, event: dict) -> None:
+        if not self.ws.closed:
+            await self.ws.send_json(event)
+
+    async def hang_up(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.utterance is not None:
+            await self.utterance.abandon()
+        log.info("call %s ended after %.0f s", self.sender or "(not started)", time.monotonic() - self.started)
+
+
+async def hotline(request: web.Request) -> web.StreamResponse:
+    settings = request.app[SETTINGS]
+    url = settings.public_url.replace("http", "ws", 1) + request.path_qs
+    if not settings.hotline_token or not signature_ok(settings.hotline_token, url,
+                                                      request.headers.get("X-Twilio-Signature", "")):
+        log.warning("hotline connection refused: bad or missing signature")
+        raise web.HTTPForbidden(text="invalid signature")
+    ws = web.WebSocketResponse(heartbeat=30)
+    await ws.prepare(request)
+    await Call(request.app, ws).run()
+    return ws
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/hotline", hotline)

@@ -1,0 +1,49 @@
+"""What the assistant last said to each sender: the buttons a spoken answer may pick, the texts it may speak."""
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+
+from voice.choices import match_choice
+
+
+class ReplyMemory:
+    """Bounded in-memory maps; losing them on restart costs only a fuzzy match or a re-synthesis."""
+
+    def __init__(self, senders: int = 10000, texts: int = 20000):
+        self._buttons: OrderedDict[str, list[dict]] = OrderedDict()
+        self._texts: OrderedDict[str, str] = OrderedDict()
+        self._limits = senders, texts
+
+    def remember(self, sender: str, messages: list[dict]) -> list[dict]:
+        """Note the replies; each gets the key under which its text can be spoken."""
+        buttons = next((m["buttons"] for m in reversed(messages) if m.get("buttons")), [])
+        _put(self._buttons, sender, buttons, self._limits[0])
+        for message in messages:
+            if message.get("text"):
+                message["speech"] = key = text_key(message["text"])
+                _put(self._texts, key, message["text"], self._limits[1])
+        return messages
+
+    def buttons(self, sender: str) -> list[dict]:
+        return self._buttons.get(sender, [])
+
+    def answer(self, sender: str, heard: str) -> str:
+        """A spoken answer that picks one of the last buttons becomes that button's payload."""
+        buttons = self.buttons(sender)
+        picked = match_choice(heard, [b["title"] for b in buttons]) if buttons else None
+        return heard if picked is None else buttons[picked]["payload"]
+
+    def text(self, key: str) -> str | None:
+        return self._texts.get(key)
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _put(store: OrderedDict, key: str, value, limit: int) -> None:
+    store[key] = value
+    store.move_to_end(key)
+    while len(store) > limit:
+        store.popitem(last=False)

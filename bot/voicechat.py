@@ -1,0 +1,75 @@
+"""Speech on the web chat: a recording in, the recognised text through Rasa, and the answers spoken."""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+
+from voice.asr import load_recognizer, transcribe
+from voice.codecs import CONTENT_TYPES, SAMPLE_RATE, AudioProblem, decode
+from voice.tts import Speaker
+
+from .rasa import RasaUnavailable
+from .webchat import BAD_SENDER, BUSY, MEMORY, RASA, SETTINGS, error, json_response, valid_sender
+
+log = logging.getLogger(__name__)
+
+SPEAKER = web.AppKey("speaker", Speaker)
+RECOGNIZER = web.AppKey("recognizer", object)
+UNHEARD = "Dạ, cháu chưa nghe rõ. Bác nói lại chậm hơn một chút giúp cháu nghe."
+WEB_FORMATS = {"mp3", "ogg", "wav"}
+
+
+async def listen(request: web.Request) -> web.Response:
+    """A recording (any format a browser or phone makes) -> what was heard and the assistant's answers."""
+    voice = request.app[SETTINGS].voice
+    try:
+        form = await request.post()
+    except (ValueError, web.HTTPRequestEntityTooLarge):
+        return error(413, AudioProblem("too_large", "upload over the size limit").message, reason="too_large")
+    sender, audio = str(form.get("sender", "")), form.get("audio")
+    if not valid_sender(sender):
+        return error(400, BAD_SENDER)
+    if not isinstance(audio, web.FileField):
+        return error(400, AudioProblem("empty", "no audio field").message, reason="empty")
+    data = audio.file.read(voice.max_audio_bytes + 1)
+    try:
+        pcm = await asyncio.to_thread(decode, data, SAMPLE_RATE, voice.max_audio_seconds, voice.max_audio_bytes)
+    except AudioProblem as problem:
+        log.info("voice message refused: %s", problem)
+        return error(422, problem.message, reason=problem.reason)
+    heard = await transcribe(pcm, SAMPLE_RATE, request.app[RECOGNIZER])
+    if not heard.text.strip():
+        return error(422, UNHEARD, reason="unheard")
+    memory = request.app[MEMORY]
+    try:
+        messages = await request.app[RASA].send(sender, memory.answer(sender, heard.text))
+    except RasaUnavailable as failure:
+        log.warning("rasa unavailable: %s", failure)
+        return error(503, BUSY)
+    return json_response({"heard": heard.text, "messages": memory.remember(sender, messages)})
+
+
+async def speech(request: web.Request) -> web.StreamResponse:
+    """One of the assistant's own replies, spoken; other texts are not synthesised for anyone."""
+    fmt = request.match_info["fmt"]
+    text = request.app[MEMORY].text(request.match_info["key"])
+    if text is None or fmt not in WEB_FORMATS:
+        raise web.HTTPNotFound()
+    spoken = await request.app[SPEAKER].aspeak(text, fmt)
+    return web.Response(body=spoken.audio, content_type=CONTENT_TYPES[fmt],
+                        headers={"Cache-Control": "private, max-age=86400"})
+
+
+def setup(app: web.Application) -> None:
+    voice = app[SETTINGS].voice
+    app[SPEAKER] = Speaker(voice)
+    app.router.add_post("/api/voice", listen)
+    app.router.add_get(r"/api/speech/{key:[0-9a-f]{32}}.{fmt:[a-z0-9]+}", speech)
+
+    async def _load(app: web.Application) -> None:
+        # Once per process, before the first caller waits for it.
+        app[RECOGNIZER] = await asyncio.to_thread(load_recognizer, voice)
+
+    app.on_startup.append(_load)

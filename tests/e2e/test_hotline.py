@@ -1,0 +1,109 @@
+"""Phone calls over the Twilio Media Streams WebSocket, against the whole running stack.
+
+The caller speaks espeak-ng Vietnamese in 20 ms μ-law frames in real time (tests/phone.py); what the
+assistant says back is recognised with viet-asr. Synthetic speech is recognised imperfectly, so the
+checks on words are loose, and what Rasa understood is read from its tracker.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.request
+
+import aiohttp
+import pytest
+
+from common.text import fold
+from tests.e2e.conftest import HOTLINE_TOKEN
+from tests.phone import Caller
+from voice.asr import load_recognizer
+from voice.codecs import PHONE_RATE, SAMPLE_RATE, decode
+from voice.settings import VoiceSettings
+from voice.tts import Espeak
+
+
+def speech(text: str):
+    return decode(Espeak("vi", 130).synthesize(text), SAMPLE_RATE)
+
+
+def heard(pcm) -> str:
+    return fold(load_recognizer(VoiceSettings()).transcribe(pcm, PHONE_RATE).text)
+
+
+def url(stack) -> str:
+    return stack.gateway.replace("http", "ws", 1) + "/hotline"
+
+
+def tracker(stack, call: Caller) -> dict:
+    address = (f"http://127.0.0.1:{stack.ports['RASA_PORT']}/conversations/call-{call.call_sid}/tracker"
+               f"?token={stack.env['RASA_TOKEN']}")
+    with urllib.request.urlopen(address, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def user_intents(stack, call: Caller) -> list[str]:
+    return [e["parse_data"]["intent"]["name"] for e in tracker(stack, call)["events"] if e["event"] == "user"]
+
+
+async def test_the_caller_is_greeted_and_keys_choose(stack):
+    async with Caller(url(stack), HOTLINE_TOKEN) as call:
+        greeting = await call.listen()
+        assert len(greeting) > 3 * PHONE_RATE  # seconds of speech, not a beep
+        assert {"chao", "bam", "phim"} & set(heard(greeting).split())
+        await call.press("1")  # "phím 1: Phản ánh sự việc"
+        question = await call.listen()
+        assert len(question) > PHONE_RATE
+        assert user_intents(stack, call)[-1] == "report_issue"
+        await call.press("0")
+        await call.listen()
+        assert user_intents(stack, call)[-1] == "ask_human"
+
+
+async def test_a_spoken_request_is_understood_and_answered_in_speech(stack):
+    async with Caller(url(stack), HOTLINE_TOKEN) as call:
+        await call.listen()
+        ended = await call.say(speech("tôi muốn gặp cán bộ"), SAMPLE_RATE)
+        answer = await call.listen()
+        assert call.first_audio_after(ended) is not None
+        assert len(answer) > PHONE_RATE
+        # Heard as the greeting's "Gặp cán bộ" choice (its payload) or read by the NLU: either way, a human.
+        assert user_intents(stack, call)[-1] == "ask_human"
+        assert {"can", "bo"} & set(heard(answer).split())
+
+
+async def test_talking_over_the_answer_clears_it(stack):
+    async with Caller(url(stack), HOTLINE_TOKEN) as call:
+        while not call.played:  # the long greeting has started playing
+            await asyncio.sleep(0.05)
+        await call.say(speech("khoan đã, cho tôi hỏi"), SAMPLE_RATE)
+        for _ in range(100):
+            if any(e["event"] == "clear" for e in call.events):
+                break
+            await asyncio.sleep(0.05)
+        assert any(e["event"] == "clear" for e in call.events)
+        greeting_frames = len(call.played)
+        assert greeting_frames < 8 * 50  # stopped well before the greeting's end
+
+
+async def test_hanging_up_ends_the_call_cleanly(stack):
+    call = Caller(url(stack), HOTLINE_TOKEN)
+    await call.__aenter__()
+    await call.listen()
+    await call.say(speech("tôi muốn phản ánh"), SAMPLE_RATE)
+    await call.hang_up()  # mid-answer
+    for _ in range(100):
+        if f"call call-{call.call_sid} ended" in stack.tail():
+            break
+        await asyncio.sleep(0.1)
+    assert f"call call-{call.call_sid} ended" in stack.tail()
+    async with Caller(url(stack), HOTLINE_TOKEN) as again:  # the line is free for the next caller
+        assert len(await again.listen()) > PHONE_RATE
+
+
+@pytest.mark.parametrize("token", [None, "wrong-token"])
+async def test_a_connection_without_the_provider_signature_is_refused(stack, token):
+    async with aiohttp.ClientSession() as session:
+        headers = {} if token is None else {"X-Twilio-Signature": Caller(url(stack), token).sign_url()}
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await session.ws_connect(url(stack), headers=headers)
+        assert refused.value.status == 403
