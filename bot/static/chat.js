@@ -4,10 +4,18 @@
 
   var SENDER_KEY = "trolyhue_sender";       // localStorage: conversation id
   var FONT_KEY = "trolyhue_big_text";       // localStorage: "1" when "Chữ to hơn" is on
+  var SPEAK_KEY = "trolyhue_speak";         // localStorage: "1" when "Đọc to câu trả lời" is on
   var HISTORY_KEY = "trolyhue_history";     // sessionStorage: visible conversation
   var HISTORY_LIMIT = 200;
   var CHAT_TIMEOUT_MS = 60000;
   var UPLOAD_TIMEOUT_MS = 120000;
+  var VOICE_TIMEOUT_MS = 120000;            // upload + recognition + the answer
+  var MIN_HOLD_MS = 500;                    // shorter presses are taken for taps: nothing is sent
+  var MAX_RECORD_MS = 59500;                // the server takes up to 60 s; stop just before
+  var SPEECH_KEY_RE = /^[0-9a-f]{32}$/;     // GET /api/speech/<key>.mp3
+  // First the server's favourite; Safari records only MP4/AAC.
+  var RECORDING_TYPES = ["audio/webm;codecs=opus", "audio/webm", "audio/ogg;codecs=opus", "audio/ogg",
+    "audio/mp4;codecs=mp4a.40.2", "audio/mp4", "audio/aac"];
   var MAX_PHOTO_SIDE = 1600;                // photos larger than this are scaled down
   var MAX_PHOTO_BYTES = 1500000;            // ... when the file is bigger than this
 
@@ -26,7 +34,21 @@
     botImageAlt: "Ảnh do trợ lý gửi",
     srBot: "Trợ lý nói:",
     srUser: "Bác nói:",
-    choicesLabel: "Các lựa chọn"
+    srUserVoice: "Bác nói qua micrô:",
+    choicesLabel: "Các lựa chọn",
+    talk: "Giữ để nói",
+    talkRecording: ["Đang nghe…", "thả ra để gửi"],   // two parts: a narrow button breaks between them
+    talkOff: "Micrô không dùng được",
+    talkOffHint: "Bác nhập chữ giúp cháu nhé.",
+    seconds: " giây",
+    holdLonger: "Bác giữ nút trong lúc nói nghe.",
+    noSound: "Cháu chưa thu được tiếng nào. Bác giữ nút trong lúc nói giúp cháu nhé.",
+    hearing: "Cháu đang nghe lại lời bác…",
+    noMic: "Cháu không dùng được micrô. Bác nhập chữ giúp cháu nhé.",
+    micBusy: "Cháu chưa mở được micrô. Bác thử lại giúp cháu nhé.",
+    listen: "Nghe",
+    stopListen: "Dừng",
+    cannotSpeak: "Cháu chưa đọc to được câu này. Bác thử lại sau giúp cháu nhé."
   };
 
   // ---------- Storage helpers (storage may be unavailable in private modes) ----------
@@ -83,7 +105,7 @@
 
   var els = {};
   var sender = "";
-  var history = [];        // [{role, text, image, buttons, chosen, failed}]
+  var history = [];        // [{role, text, image, buttons, chosen, failed, voice, speech}]
   var rowOf = [];          // DOM row for history[i]
   var busy = false;
   var latestAnchor = null; // first element of the newest batch, for scrolling
@@ -118,7 +140,8 @@
 
   function renderEntry(entry, index) {
     var row = el("div", "row " + (entry.role === "user" ? "row-user" : "row-bot"));
-    row.appendChild(el("span", "sr-only", entry.role === "user" ? TEXT.srUser : TEXT.srBot));
+    var spoken = entry.role === "user" && entry.voice === true;
+    row.appendChild(el("span", "sr-only", entry.role === "user" ? (spoken ? TEXT.srUserVoice : TEXT.srUser) : TEXT.srBot));
 
     var imageUrl = safeImageUrl(entry.image);
     var hasText = typeof entry.text === "string" && entry.text !== "";
@@ -126,6 +149,11 @@
     if (hasText || imageUrl) {
       var bubble = el("div", "bubble " + (entry.role === "user" ? "bubble-user" : "bubble-bot"));
       bubble.setAttribute("data-testid", entry.role === "user" ? "bubble-user" : "bubble-bot");
+      if (spoken) {
+        bubble.classList.add("bubble-voice");
+        bubble.setAttribute("data-voice", "true");
+        bubble.appendChild(el("span", "voice-mark", "🎤")).setAttribute("aria-hidden", "true");
+      }
       if (hasText) bubble.appendChild(document.createTextNode(entry.text));
       if (imageUrl) {
         if (!hasText) bubble.classList.add("bubble-image");
@@ -135,7 +163,15 @@
           bubble.appendChild(makeImage(imageUrl, TEXT.botImageAlt));
         }
       }
-      row.appendChild(bubble);
+      if (entry.role === "bot" && hasText && isSpeechKey(entry.speech)) {
+        // The bubble and its "🔊 Nghe" button side by side: no extra line per message.
+        var line = el("div", "bubble-line");
+        line.appendChild(bubble);
+        line.appendChild(makeListenButton(entry.speech));
+        row.appendChild(line);
+      } else {
+        row.appendChild(bubble);
+      }
     }
 
     if (entry.role === "user" && entry.failed) {
@@ -164,6 +200,24 @@
     }
 
     return row;
+  }
+
+  function makeListenButton(key) {
+    var btn = el("button", "listen");
+    btn.type = "button";
+    btn.setAttribute("data-testid", "listen");
+    btn.setAttribute("data-speech", key);
+    btn.appendChild(el("span", "listen-icon")).setAttribute("aria-hidden", "true");
+    btn.appendChild(el("span", "listen-label"));
+    showListenState(btn, key === playingKey);
+    btn.addEventListener("click", function () { onListen(key); });
+    return btn;
+  }
+
+  function showListenState(btn, playing) {
+    btn.classList.toggle("playing", playing);   // the label says what a press does: no aria-pressed
+    btn.querySelector(".listen-icon").textContent = playing ? "⏹" : "🔊";
+    btn.querySelector(".listen-label").textContent = playing ? TEXT.stopListen : TEXT.listen;
   }
 
   function addEntry(entry) {
@@ -226,6 +280,7 @@
     });
     els.send.disabled = busy;
     els.helpers.forEach(function (b) { b.disabled = busy; });
+    els.talk.disabled = busy && !recording;     // never under a finger that is still holding it
     els.messages.setAttribute("aria-busy", busy ? "true" : "false");
   }
 
@@ -292,6 +347,74 @@
     return data && typeof data.error === "string" && data.error.trim() ? data.error.trim() : TEXT.network;
   }
 
+  /** JSON from the server; rejects with an Error whose message can be shown to the user. */
+  function requestJson(url, options, ms) {
+    return fetchWithTimeout(url, options, ms).then(function (res) {
+      return readJson(res).then(function (data) {
+        if (!res.ok) throw new Error(errorText(data));
+        return data;
+      });
+    }, function () {
+      throw new Error(TEXT.network);
+    });
+  }
+
+  function isSpeechKey(key) {
+    return typeof key === "string" && SPEECH_KEY_RE.test(key);
+  }
+
+  /** The assistant's messages of an answer, as history entries. */
+  function botEntries(data) {
+    var messages = data && Array.isArray(data.messages) ? data.messages : [];
+    var entries = [];
+    messages.forEach(function (m) {
+      if (!m || typeof m !== "object") return;
+      var entry = {
+        role: "bot",
+        text: typeof m.text === "string" ? m.text : "",
+        image: typeof m.image === "string" ? m.image : null,
+        buttons: Array.isArray(m.buttons) ? m.buttons.filter(function (b) {
+          return b && typeof b === "object";
+        }).map(function (b) {
+          return { title: b.title == null ? "" : String(b.title), payload: b.payload == null ? "" : String(b.payload) };
+        }) : []
+      };
+      if (entry.text && isSpeechKey(m.speech)) entry.speech = m.speech;
+      if (!entry.text && !entry.image && !entry.buttons.length) return;
+      entries.push(entry);
+    });
+    return entries;
+  }
+
+  /**
+   * One exchange with the assistant, typed or spoken: POST, then show (and, when asked, speak)
+   * the answers. `onAnswer(data)` runs first on success (the spoken text's bubble); `onFail`
+   * runs before controls are re-enabled when nothing came back. Resolves to true when answered.
+   */
+  function converse(url, options, ms, previous, onAnswer, onFail) {
+    return requestJson(url, options, ms).then(function (data) {
+      if (onAnswer) onAnswer(data);
+      var newRows = [];
+      var keys = [];
+      botEntries(data).forEach(function (entry) {
+        newRows.push(addEntry(entry));
+        if (entry.speech) keys.push(entry.speech);
+      });
+      if (newRows.length) latestAnchor = newRows[0];
+      setBusy(false);
+      scrollToNewest();
+      restoreFocus(previous, newRows);
+      if (speakOn) speak(keys, false);
+      return true;
+    }).catch(function (err) {
+      if (onFail) onFail();
+      setBusy(false);
+      addNote(err && err.message ? err.message : TEXT.network);
+      restoreFocus(previous, []);
+      return false;
+    });
+  }
+
   /**
    * Send `text` to the assistant. `shown` is what appears as the user's bubble
    * ({text} or {image}); null sends silently. `onFail` runs before controls are
@@ -299,6 +422,8 @@
    */
   function send(text, shown, focusBefore, onFail) {
     if (busy) return Promise.resolve(false);
+    stopSpeaking();
+    if (shown) unlockAudio();  // sent from a tap or a key: let the answer be read aloud (iOS)
     var userIndex = -1;
     if (shown) {
       var row = addEntry({ role: "user", text: shown.text || "", image: shown.image || null });
@@ -308,52 +433,36 @@
     var previous = shown ? (focusBefore || document.activeElement) : null;
     setBusy(true, TEXT.waiting);
 
-    return fetchWithTimeout("/api/chat", {
+    return converse("/api/chat", {
       method: "POST",
       headers: { "Content-Type": "application/json", "Accept": "application/json" },
       body: JSON.stringify({ sender: sender, text: text })
-    }, CHAT_TIMEOUT_MS).then(function (res) {
-      return readJson(res).then(function (data) {
-        if (!res.ok) throw new Error(errorText(data));
-        return data;
-      });
-    }, function () {
-      throw new Error(TEXT.network);
-    }).then(function (data) {
-      var messages = data && Array.isArray(data.messages) ? data.messages : [];
-      var newRows = [];
-      messages.forEach(function (m) {
-        if (!m || typeof m !== "object") return;
-        var entry = {
-          role: "bot",
-          text: typeof m.text === "string" ? m.text : "",
-          image: typeof m.image === "string" ? m.image : null,
-          buttons: Array.isArray(m.buttons) ? m.buttons.filter(function (b) {
-            return b && typeof b === "object";
-          }).map(function (b) {
-            return { title: b.title == null ? "" : String(b.title), payload: b.payload == null ? "" : String(b.payload) };
-          }) : []
-        };
-        if (!entry.text && !entry.image && !entry.buttons.length) return;
-        newRows.push(addEntry(entry));
-      });
-      if (newRows.length) latestAnchor = newRows[0];
-      setBusy(false);
-      scrollToNewest();
-      restoreFocus(previous, newRows);
-      return true;
-    }).catch(function (err) {
+    }, CHAT_TIMEOUT_MS, previous, null, function () {
       if (userIndex >= 0 && history[userIndex]) {
         history[userIndex].failed = true;
         replaceRow(userIndex);
         saveHistory();
       }
       if (onFail) onFail();
-      setBusy(false);
-      addNote(err && err.message ? err.message : TEXT.network);
-      restoreFocus(previous, []);
-      return false;
     });
+  }
+
+  /** Send a recording: what the server heard becomes the user's bubble, then the answers as for text. */
+  function sendVoice(blob, filename, focusBefore) {
+    if (busy) return Promise.resolve(false);
+    stopSpeaking();
+    var form = new FormData();
+    form.append("sender", sender);
+    form.append("audio", blob, filename);
+    setBusy(true, TEXT.hearing);
+    return converse("/api/voice", {
+      method: "POST",
+      headers: { "Accept": "application/json" },
+      body: form
+    }, VOICE_TIMEOUT_MS, focusBefore, function (data) {
+      var heard = data && typeof data.heard === "string" ? data.heard.trim() : "";
+      if (heard) latestAnchor = addEntry({ role: "user", text: heard, voice: true });
+    }, null);
   }
 
   // ---------- User actions ----------
@@ -466,6 +575,355 @@
     });
   }
 
+  // ---------- Reading answers aloud: one <audio> element playing a queue of speech keys ----------
+
+  var speakOn = false;      // "Đọc to câu trả lời"
+  var player = null;        // made on first use
+  var queue = [];           // [{key, asked}] still to play; asked: a "Nghe" press, not the setting
+  var playingKey = null;
+  var playingAsked = false;
+  var audioUnlocked = false;
+  var silentUrl = null;
+  var speechExt = null;
+
+  function speechUrl(key) {
+    if (!speechExt) {
+      var probe = document.createElement("audio");
+      var canMp3 = probe.canPlayType ? probe.canPlayType("audio/mpeg") : "maybe";
+      var canOgg = probe.canPlayType ? probe.canPlayType("audio/ogg; codecs=\"opus\"") : "";
+      speechExt = !canMp3 && canOgg ? "ogg" : "mp3";
+    }
+    return "/api/speech/" + key + "." + speechExt;
+  }
+
+  function getPlayer() {
+    if (player) return player;
+    player = new Audio();
+    player.preload = "auto";
+    player.addEventListener("ended", function () {
+      if (playingKey) playNext();           // else it was the silent unlocking clip
+    });
+    player.addEventListener("error", function () {
+      if (!playingKey) return;
+      if (playingAsked) addNote(TEXT.cannotSpeak);
+      playNext();
+    });
+    return player;
+  }
+
+  function setPlaying(key, asked) {
+    playingKey = key;
+    playingAsked = !!asked;
+    var buttons = els.messages.querySelectorAll("button.listen");
+    for (var i = 0; i < buttons.length; i++) {
+      showListenState(buttons[i], key !== null && buttons[i].getAttribute("data-speech") === key);
+    }
+  }
+
+  function playNext() {
+    var item = queue.shift();
+    if (!item) { setPlaying(null); return; }
+    var audio = getPlayer();
+    setPlaying(item.key, item.asked);
+    audio.src = speechUrl(item.key);
+    var started = audio.play();
+    if (started && typeof started.catch === "function") {
+      started.catch(function (err) {
+        // Refused for want of a recent tap (autoplay rules): drop the rest rather than try each one.
+        if (err && err.name === "NotAllowedError" && playingKey === item.key) {
+          queue = [];
+          setPlaying(null);
+        }
+      });
+    }
+  }
+
+  /** Play these speech keys: after what is playing, or (`asked`, a "Nghe" press) instead of it. */
+  function speak(keys, asked) {
+    if (asked) stopSpeaking();
+    keys.forEach(function (key) { queue.push({ key: key, asked: !!asked }); });
+    if (!playingKey) playNext();
+  }
+
+  function stopSpeaking() {
+    queue = [];
+    if (!playingKey) return;
+    setPlaying(null);
+    player.pause();
+    player.removeAttribute("src");
+    player.load();
+  }
+
+  /** A silent clip, 0.1 s of 8-bit 8 kHz WAV, built here rather than downloaded. */
+  function silentClip() {
+    if (silentUrl) return silentUrl;
+    var samples = 800;
+    var buf = new ArrayBuffer(44 + samples);
+    var v = new DataView(buf);
+    var put = function (at, text) {
+      for (var i = 0; i < text.length; i++) v.setUint8(at + i, text.charCodeAt(i));
+    };
+    put(0, "RIFF"); v.setUint32(4, 36 + samples, true); put(8, "WAVE");
+    put(12, "fmt "); v.setUint32(16, 16, true); v.setUint16(20, 1, true); v.setUint16(22, 1, true);
+    v.setUint32(24, 8000, true); v.setUint32(28, 8000, true); v.setUint16(32, 1, true); v.setUint16(34, 8, true);
+    put(36, "data"); v.setUint32(40, samples, true);
+    for (var j = 0; j < samples; j++) v.setUint8(44 + j, 128);
+    silentUrl = URL.createObjectURL(new Blob([buf], { type: "audio/wav" }));
+    return silentUrl;
+  }
+
+  /**
+   * Phones (iOS above all) play sound only from an element first played during a tap. Called from
+   * taps while reading aloud is on, so the answers, which arrive later, can be read.
+   */
+  function unlockAudio() {
+    if (audioUnlocked || !speakOn || playingKey) return;
+    audioUnlocked = true;
+    var audio = getPlayer();
+    audio.src = silentClip();
+    var started = audio.play();
+    if (started && typeof started.catch === "function") {
+      started.catch(function (err) {
+        if (!err || err.name !== "AbortError") audioUnlocked = false;  // not from a tap: try again later
+      });
+    }
+  }
+
+  function onListen(key) {
+    if (playingKey === key) { stopSpeaking(); return; }
+    speak([key], true);
+  }
+
+  function applySpeak(on) {
+    speakOn = on;
+    els.speakToggle.setAttribute("aria-pressed", on ? "true" : "false");
+  }
+
+  function onSpeakToggle() {
+    var on = !speakOn;
+    applySpeak(on);
+    storageSet("localStorage", SPEAK_KEY, on ? "1" : "0");
+    if (on) unlockAudio(); else stopSpeaking();
+  }
+
+  // ---------- Hold to talk: record while pressed, send on release ----------
+
+  var recording = null;     // the press in progress: {source, pointerId, pressedAt, startedAt, stream, recorder, chunks}
+  var micOff = false;       // no usable microphone: the button says so, a press explains
+  var lastTalkEvent = 0;    // when a pointer or key was last handled, to tell a lone click apart
+
+  function micSupported() {
+    return window.isSecureContext !== false && !!navigator.mediaDevices &&
+      typeof navigator.mediaDevices.getUserMedia === "function" && typeof window.MediaRecorder === "function";
+  }
+
+  function recordingType() {
+    if (typeof MediaRecorder.isTypeSupported !== "function") return "";
+    for (var i = 0; i < RECORDING_TYPES.length; i++) {
+      try {
+        if (MediaRecorder.isTypeSupported(RECORDING_TYPES[i])) return RECORDING_TYPES[i];
+      } catch (e) { /* keep looking */ }
+    }
+    return "";  // the browser's own choice
+  }
+
+  function recordingName(type) {
+    var t = String(type || "").toLowerCase();
+    if (t.indexOf("ogg") >= 0) return "voice.ogg";
+    if (t.indexOf("mp4") >= 0 || t.indexOf("aac") >= 0 || t.indexOf("m4a") >= 0) return "voice.m4a";
+    if (t.indexOf("wav") >= 0) return "voice.wav";
+    return "voice.webm";
+  }
+
+  function stopTracks(stream) {
+    if (stream) stream.getTracks().forEach(function (track) { track.stop(); });
+  }
+
+  function updateTimer() {
+    var r = recording;
+    els.talkTimer.textContent = r ? Math.floor((Date.now() - (r.startedAt || Date.now())) / 1000) + TEXT.seconds : "";
+  }
+
+  function showTalk() {
+    var on = !!recording;
+    els.talk.classList.toggle("recording", on);
+    els.talk.classList.toggle("talk-off", micOff);
+    els.talk.setAttribute("aria-pressed", on ? "true" : "false");
+    if (micOff) els.talk.setAttribute("aria-disabled", "true");
+    else els.talk.removeAttribute("aria-disabled");
+    var parts = micOff ? [TEXT.talkOff] : (on ? TEXT.talkRecording : [TEXT.talk]);
+    els.talkLabel.textContent = "";
+    parts.forEach(function (part, i) {
+      if (i) els.talkLabel.appendChild(document.createTextNode(" "));
+      els.talkLabel.appendChild(el("span", "talk-part", part));
+    });
+    els.talkHint.textContent = micOff ? TEXT.talkOffHint : "";
+    updateTimer();
+  }
+
+  function setMicOff(off) {
+    micOff = off;
+    if (off && recording) endTalk(recording, "cancel");
+    showTalk();
+  }
+
+  function startTalk(source, pointerId) {
+    if (recording || busy) return;
+    if (micOff || !micSupported()) {
+      setMicOff(true);
+      addNote(TEXT.noMic);
+      return;
+    }
+    stopSpeaking();
+    unlockAudio();
+    var r = recording = { source: source, pointerId: pointerId, pressedAt: Date.now(), chunks: [] };
+    r.ticker = window.setInterval(updateTimer, 250);
+    showTalk();
+    refreshControls();
+
+    navigator.mediaDevices.getUserMedia({ audio: true }).then(function (stream) {
+      r.stream = stream;
+      if (recording !== r) {               // let go while the microphone was opening
+        stopTracks(stream);
+        if (r.tooShort) addNote(TEXT.holdLonger);
+        return;
+      }
+      var type = recordingType();
+      var recorder = r.recorder = type ? new MediaRecorder(stream, { mimeType: type }) : new MediaRecorder(stream);
+      recorder.addEventListener("dataavailable", function (ev) {
+        if (ev.data && ev.data.size) r.chunks.push(ev.data);
+      });
+      recorder.addEventListener("stop", function () { finishTalk(r); });
+      recorder.addEventListener("error", function () {
+        r.failed = true;
+        endTalk(r, "release");
+        finishTalk(r);
+      });
+      recorder.start();
+      r.startedAt = Date.now();
+      r.limit = window.setTimeout(function () { endTalk(r, "limit"); }, MAX_RECORD_MS);
+      updateTimer();
+    }).catch(function (err) {
+      stopTracks(r.stream);
+      r.finished = true;
+      if (recording === r) endTalk(r, "cancel");
+      if (err && (err.name === "NotReadableError" || err.name === "AbortError")) {
+        addNote(TEXT.micBusy);             // in use elsewhere for now: worth another try
+        return;
+      }
+      setMicOff(true);                     // refused, no microphone, no recorder for it
+      addNote(TEXT.noMic);
+    });
+  }
+
+  /** The press is over: "release" and "limit" send what was recorded, "cancel" drops it. */
+  function endTalk(r, reason) {
+    if (!r || r.ended) return;
+    r.ended = true;
+    r.endedAt = Date.now();
+    r.cancelled = reason === "cancel";
+    if (reason === "release") unlockAudio();   // on touch screens the release, not the press, counts as a tap
+    window.clearInterval(r.ticker);
+    window.clearTimeout(r.limit);
+    if (recording === r) {
+      recording = null;
+      showTalk();
+      refreshControls();
+    }
+    if (!r.recorder) {
+      r.tooShort = !r.cancelled;           // the microphone was still opening: nothing recorded
+    } else if (r.recorder.state !== "inactive") {
+      try { r.recorder.stop(); } catch (e) { finishTalk(r); }   // else "stop" calls finishTalk
+    } else {
+      finishTalk(r);
+    }
+  }
+
+  function finishTalk(r) {
+    if (r.finished) return;
+    r.finished = true;
+    stopTracks(r.stream);                  // the browser's "recording" sign goes away
+    if (r.cancelled) return;
+    if (r.failed) { addNote(TEXT.micBusy); return; }
+    if (r.endedAt - r.pressedAt < MIN_HOLD_MS) { addNote(TEXT.holdLonger); return; }
+    var type = r.recorder.mimeType || (r.chunks[0] && r.chunks[0].type) || "";
+    var blob = new Blob(r.chunks, type ? { type: type } : {});
+    if (!blob.size) { addNote(TEXT.noSound); return; }
+    sendVoice(blob, recordingName(type), els.talk);
+  }
+
+  function onTalkPointerDown(ev) {
+    lastTalkEvent = Date.now();
+    if (!ev.isPrimary || (ev.pointerType === "mouse" && ev.button !== 0) || els.talk.disabled) return;
+    startTalk("pointer", ev.pointerId);
+  }
+
+  function onTalkPointerUp(ev) {
+    lastTalkEvent = Date.now();
+    var r = recording;
+    if (r && r.source === "pointer" && r.pointerId === ev.pointerId) endTalk(r, "release");
+  }
+
+  function isTalkKey(ev) {
+    return ev.key === " " || ev.key === "Spacebar" || ev.key === "Enter";
+  }
+
+  function onTalkKeyDown(ev) {
+    if (!isTalkKey(ev)) return;
+    ev.preventDefault();                   // no click, no page scroll
+    lastTalkEvent = Date.now();
+    if (!ev.repeat && !recording) startTalk("key");
+  }
+
+  function onTalkKeyUp(ev) {
+    if (!isTalkKey(ev)) return;
+    ev.preventDefault();
+    lastTalkEvent = Date.now();
+    if (recording && recording.source === "key") endTalk(recording, "release");
+  }
+
+  /** A click with no press before it (screen readers, switch access): click to start, click again to send. */
+  function onTalkClick() {
+    if (Date.now() - lastTalkEvent < 1000) return;
+    if (!recording) startTalk("click");
+    else if (recording.source === "click") endTalk(recording, "release");
+  }
+
+  function setupTalk() {
+    var talk = els.talk;
+    talk.addEventListener("pointerdown", onTalkPointerDown);
+    ["pointerup", "pointerleave", "pointercancel"].forEach(function (name) {
+      talk.addEventListener(name, onTalkPointerUp);
+    });
+    talk.addEventListener("keydown", onTalkKeyDown);
+    talk.addEventListener("keyup", onTalkKeyUp);
+    talk.addEventListener("click", onTalkClick);
+    talk.addEventListener("blur", function () {
+      if (recording && recording.source === "key") endTalk(recording, "release");
+    });
+    talk.addEventListener("contextmenu", function (ev) { ev.preventDefault(); });  // long press on phones
+    talk.addEventListener("dragstart", function (ev) { ev.preventDefault(); });
+    document.addEventListener("visibilitychange", function () {
+      if (document.hidden && recording) endTalk(recording, "release");
+    });
+
+    micOff = !micSupported();
+    showTalk();
+    // A microphone refused earlier: say so on the button now, and follow later changes in the settings.
+    if (!micOff && navigator.permissions && typeof navigator.permissions.query === "function") {
+      try {
+        navigator.permissions.query({ name: "microphone" }).then(function (status) {
+          var follow = function () {
+            if (status.state === "denied") setMicOff(true);
+            else if (micOff && micSupported()) setMicOff(false);
+          };
+          follow();
+          status.addEventListener("change", follow);
+        }).catch(function () { /* this browser cannot tell: find out on the first press */ });
+      } catch (e) { /* ditto */ }
+    }
+  }
+
   // ---------- Text box: Enter sends, Shift+Enter new line, grows with the text ----------
 
   function autoGrow() {
@@ -508,18 +966,26 @@
     els.input = document.getElementById("input");
     els.send = document.getElementById("send");
     els.fontToggle = document.getElementById("font-toggle");
+    els.speakToggle = document.getElementById("speak-toggle");
+    els.talk = document.getElementById("talk");
+    els.talkLabel = document.getElementById("talk-label");
+    els.talkHint = document.getElementById("talk-hint");
+    els.talkTimer = document.getElementById("talk-timer");
     els.locationBtn = document.getElementById("location-btn");
     els.photoBtn = document.getElementById("photo-btn");
     els.photoInput = document.getElementById("photo-input");
     els.helpers = Array.prototype.slice.call(document.querySelectorAll(".helper"));
 
     applyFont(storageGet("localStorage", FONT_KEY) === "1");
+    applySpeak(storageGet("localStorage", SPEAK_KEY) === "1");
     sender = getSender();
 
     els.form.addEventListener("submit", onSubmit);
     els.input.addEventListener("keydown", onKeyDown);
     els.input.addEventListener("input", autoGrow);
     els.fontToggle.addEventListener("click", onFontToggle);
+    els.speakToggle.addEventListener("click", onSpeakToggle);
+    setupTalk();
     els.helpers.forEach(function (b) {
       if (b.hasAttribute("data-send")) b.addEventListener("click", onHelper);
     });
