@@ -36,7 +36,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def row(what: str, values: list[float], unit: str = "ms", scale: float = 1000) -> str:
     p50, p95 = statistics.median(values) * scale, percentile(values, 0.95) * scale
-    return f"| {what:44s} | {len(values):3d} | {p50:9.2f} {unit:2s} | {p95:9.2f} {unit:2s} |"
+    return f"| {what:52s} | {len(values):3d} | {p50:9.2f} {unit:2s} | {p95:9.2f} {unit:2s} |"
 
 
 def recognisers() -> list[str]:
@@ -87,7 +87,7 @@ def synthesis() -> list[str]:
             started = time.perf_counter()
             spoken = speaker.speak(text, "mp3")
             fallbacks.append(time.perf_counter() - started)
-        lines.append(row(f"gTTS -> mp3 (answered by {spoken.engine}), breaker closed", fallbacks))
+        lines.append(row(f"gTTS -> mp3, Google unreachable (answered by {spoken.engine})", fallbacks))
     return lines
 
 
@@ -125,8 +125,8 @@ def main() -> int:
         lines += asyncio.run(hotline(args.gateway, token, args.calls)) if token else []
     except OSError as error:
         print(f"hotline skipped: {args.gateway} did not answer ({error}); start the assistant first")
-    print("| measure                                      |   n |       p50    |       p95    |")
-    print("|----------------------------------------------|-----|--------------|--------------|")
+    print(f"| {'measure':52s} |   n |       p50    |       p95    |")
+    print(f"|{'-' * 54}|-----|--------------|--------------|")
     print("\n".join(lines))
     return 0
 

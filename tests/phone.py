@@ -21,6 +21,7 @@ from voice.codecs import PHONE_RATE, mulaw_decode, mulaw_encode, resample
 FRAME = 160  # bytes of μ-law in 20 ms
 FRAME_SECONDS = 0.02
 SILENCE = mulaw_encode(np.zeros(FRAME, dtype=np.int16))
+VOICE_LEVEL = 32768 * 10 ** (-50 / 20)  # samples below -50 dBFS are not voice
 
 
 def sign(token: str, url: str) -> str:
@@ -118,8 +119,11 @@ class Caller:
             await asyncio.sleep(max(0.0, started + sent * FRAME_SECONDS - time.monotonic()))
 
     async def say(self, pcm: np.ndarray, rate: int) -> float:
-        """Speak in real time; returns the moment the last frame of speech went out."""
-        audio = mulaw_encode(resample(pcm, rate, PHONE_RATE))
+        """Speak in real time; returns the moment the last frame of voice went out (trailing quiet is cut, so
+        that moment is when the caller stopped talking)."""
+        pcm = resample(pcm, rate, PHONE_RATE)
+        loud = np.flatnonzero(np.abs(pcm) > VOICE_LEVEL)
+        audio = mulaw_encode(pcm[: loud[-1] + 1] if loud.size else pcm)
         audio += SILENCE[: (-len(audio)) % FRAME]
         self._outgoing.extend(audio[i:i + FRAME] for i in range(0, len(audio), FRAME))
         while self._outgoing:

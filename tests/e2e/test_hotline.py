@@ -8,18 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import urllib.request
+from pathlib import Path
 
 import aiohttp
 import pytest
 
 from common.text import fold
+from tests.conftest import REPORTS
 from tests.e2e.conftest import HOTLINE_TOKEN
 from tests.phone import Caller
 from voice.asr import load_recognizer
 from voice.codecs import PHONE_RATE, SAMPLE_RATE, decode
 from voice.settings import VoiceSettings
 from voice.tts import Espeak
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def speech(text: str):
@@ -107,3 +112,16 @@ async def test_a_connection_without_the_provider_signature_is_refused(stack, tok
         with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
             await session.ws_connect(url(stack), headers=headers)
         assert refused.value.status == 403
+
+
+def test_the_voice_benchmark_runs(stack):
+    """bench/voice.py against this stack (3 calls instead of 20); its figures go into the test report, not into
+    an assertion: these machines are too noisy for timing checks."""
+    env = {**stack.env, "PYTHONPATH": str(ROOT)}
+    bench = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "bench/voice.py", "--calls", "3",
+                            "--gateway", stack.gateway], cwd=ROOT, env=env, capture_output=True, text=True,
+                           timeout=600)
+    assert bench.returncode == 0, bench.stderr[-4000:]
+    table = [line for line in bench.stdout.splitlines() if line.startswith("|")]
+    REPORTS.append("bench/voice.py (3 hotline calls):\n" + "\n".join(table))
+    assert any(line.startswith("| hotline") for line in table)
