@@ -14,6 +14,7 @@ import hmac
 import json
 import logging
 import time
+from html import escape
 
 import numpy as np
 from aiohttp import WSMsgType, web
@@ -33,9 +34,11 @@ OFFICER, REPEAT = "0", "*"
 KEYS = "123456789"
 
 
-def signature_ok(token: str, url: str, signature: str) -> bool:
-    """Twilio signs the WebSocket URL it opens: base64(HMAC-SHA1(auth token, URL))."""
-    expected = base64.b64encode(hmac.new(token.encode(), url.encode(), hashlib.sha1).digest()).decode()
+def signature_ok(token: str, url: str, signature: str, params: dict[str, str] | None = None) -> bool:
+    """Twilio's request signature: base64(HMAC-SHA1(auth token, URL + each POST field's name and value, sorted)).
+    The WebSocket it opens is signed the same way, with no fields."""
+    signed = url + "".join(name + value for name, value in sorted((params or {}).items()))
+    expected = base64.b64encode(hmac.new(token.encode(), signed.encode(), hashlib.sha1).digest()).decode()
     return hmac.compare_digest(expected, signature)
 
 
@@ -209,13 +212,28 @@ class Call:
         log.info("call %s ended after %.0f s", self.sender or "(not started)", time.monotonic() - self.started)
 
 
-async def hotline(request: web.Request) -> web.StreamResponse:
-    settings = request.app[SETTINGS]
-    url = settings.public_url.replace("http", "ws", 1) + request.path_qs
-    if not settings.hotline_token or not signature_ok(settings.hotline_token, url,
-                                                      request.headers.get("X-Twilio-Signature", "")):
-        log.warning("hotline connection refused: bad or missing signature")
+def _check_signature(request: web.Request, url: str, params: dict[str, str] | None = None) -> None:
+    token = request.app[SETTINGS].hotline_token
+    if not token or not signature_ok(token, url, request.headers.get("X-Twilio-Signature", ""), params):
+        log.warning("hotline request refused: bad or missing signature")
         raise web.HTTPForbidden(text="invalid signature")
+
+
+async def answer_call(request: web.Request) -> web.Response:
+    """The provider's voice webhook for the phone number: connect the call's audio to /hotline."""
+    public = request.app[SETTINGS].public_url
+    form = {name: str(value) for name, value in (await request.post()).items()}
+    _check_signature(request, public + request.path_qs, form)
+    stream = escape(public.replace("http", "ws", 1) + "/hotline", quote=True)
+    caller = escape(form.get("From", ""), quote=True)
+    twiml = ('<?xml version="1.0" encoding="UTF-8"?><Response><Connect>'
+             f'<Stream url="{stream}"><Parameter name="from" value="{caller}"/></Stream>'
+             "</Connect></Response>")
+    return web.Response(text=twiml, content_type="text/xml")
+
+
+async def hotline(request: web.Request) -> web.StreamResponse:
+    _check_signature(request, request.app[SETTINGS].public_url.replace("http", "ws", 1) + request.path_qs)
     ws = web.WebSocketResponse(heartbeat=30)
     await ws.prepare(request)
     await Call(request.app, ws).run()
@@ -223,4 +241,5 @@ async def hotline(request: web.Request) -> web.StreamResponse:
 
 
 def setup(app: web.Application) -> None:
+    app.router.add_post("/hotline/voice", answer_call)
     app.router.add_get("/hotline", hotline)
