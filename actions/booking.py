@@ -3,17 +3,17 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 
 from common.clock import LOCAL_TZ
-from common.text import normalize_phone
+from common.text import fold, normalize_phone
 
 from . import forms
 from .clients.fhir import FhirClient, SlotTaken
 from .clients.http import CityUnavailable
 from .dates import parse_when
-from .forms import choice, entity, intent, last_response, payload_button
+from .forms import TaskFormValidation, choice, entity, intent, last_response, payload_button
 from .services import services
 from .wording import clock_text, short_day, spoken_code, spoken_phone, when_text
 
@@ -32,6 +32,11 @@ _EDITS = {
 }
 _EDIT_TITLES = {"facility": "Nơi khám", "service": "Loại khám", "visit_day": "Ngày giờ",
                 "patient_name": "Họ tên, số điện thoại"}
+
+
+def _near_home(tracker: Tracker) -> bool:
+    """The "Trạm y tế gần nhà" button, or those words typed or said."""
+    return entity(tracker, "facility") == NEAR_HOME or "gan nha" in fold(tracker.latest_message.get("text") or "")
 
 
 def _is_station(location: dict) -> bool:
@@ -82,7 +87,9 @@ def slot_choices(slots: list[dict], part: str | None) -> list[dict]:
     return sorted(chosen, key=lambda s: s["start"])[:SLOT_CHOICES] or slots[:SLOT_CHOICES]
 
 
-class ValidateBookForm(FormValidationAction):
+class ValidateBookForm(TaskFormValidation):
+    form = "book_form"
+
     def name(self) -> str:
         return "validate_book_form"
 
@@ -94,29 +101,43 @@ class ValidateBookForm(FormValidationAction):
     async def validate_facility(self, value, dispatcher, tracker, domain) -> dict:
         fhir = (await services()).fhir
         chosen = entity(tracker, "facility") or value
-        if chosen == NEAR_HOME:
-            return {"facility": None}  # action_ask_facility now asks for the ward
-        if chosen and await fhir.location(str(chosen)) is not None:
-            return {"facility": chosen}
+        if chosen and chosen != NEAR_HOME and await fhir.location(str(chosen)) is not None:
+            return await self._offering(str(chosen), dispatcher, tracker)
         ward = entity(tracker, "ward")
         if ward:
             stations = [loc for loc in await fhir.locations(address=ward) if _is_station(loc)]
             if stations:
-                return {"facility": stations[0]["id"]}
+                return await self._offering(stations[0]["id"], dispatcher, tracker)
             dispatcher.utter_message(response="utter_no_station_in_ward", ward=ward)
             return {"facility": None}
+        if _near_home(tracker):
+            return {"facility": None}  # action_ask_facility now asks for the ward
         found = await fhir.locations(**{"name:contains": str(value or "")}) if value else []
         if len(found) == 1:
-            return {"facility": found[0]["id"]}
+            return await self._offering(found[0]["id"], dispatcher, tracker)
         dispatcher.utter_message(response="utter_bad_facility")
         return {"facility": None}
 
+    @staticmethod
+    async def _offering(facility: str, dispatcher, tracker) -> dict:
+        """The place, and the service said earlier if the place offers it; if not, the service is asked again."""
+        service = tracker.get_slot("service")
+        schedules = await (await services()).fhir.schedules(facility)
+        if service and service not in {_code(s) for s in schedules}:
+            dispatcher.utter_message(response="utter_bad_service")
+            return {"facility": facility, "service": None}
+        return {"facility": facility}
+
     async def validate_service(self, value, dispatcher, tracker, domain) -> dict:
-        offered = {_code(s): _display(s) for s in
-                   await (await services()).fhir.schedules(tracker.get_slot("facility"))}
+        facility = tracker.get_slot("facility")
+        if not facility:
+            # Said before the place ("khám mắt"): kept, and checked once the place is known.
+            return {"service": entity(tracker, "service")}
+        offered = {_code(s): _display(s) for s in await (await services()).fhir.schedules(facility)}
         chosen = choice(tracker, "service", value, offered)
         if chosen is None:
-            dispatcher.utter_message(response="utter_bad_service")
+            named = entity(tracker, "service")  # a service this place lacks, or an answer that names none
+            dispatcher.utter_message(response="utter_bad_service" if named else "utter_unclear_service")
         return {"service": chosen}
 
     async def validate_visit_day(self, value, dispatcher, tracker, domain) -> dict:
@@ -193,7 +214,7 @@ class ActionAskFacility(Action):
             if patient:
                 events = [SlotSet("user_name", patient["name"][0]["text"]),
                           SlotSet("user_phone", patient["telecom"][0]["value"])]
-        if entity(tracker, "facility") == NEAR_HOME:
+        if _near_home(tracker) and not entity(tracker, "ward"):
             stations = [loc for loc in await city.fhir.locations() if _is_station(loc)]
             buttons = [payload_button(loc["address"]["district"], "inform",
                                       ward=loc["address"]["district"].removeprefix("Phường ").strip())

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop
 
 from common.clock import LOCAL_TZ
 
 from . import forms
 from .clients.http import CityRefused, CityUnavailable
-from .forms import entity, intent, payload_button
+from .forms import TaskFormValidation, entity, intent, payload_button
 from .services import services
 from .wording import booking_code_in, when_text
 
@@ -24,7 +24,9 @@ def _label(appointment: dict) -> str:
     return f"{appointment['description']}, {place}, {when_text(appointment['start'])}"
 
 
-class ValidateCancelForm(FormValidationAction):
+class ValidateCancelForm(TaskFormValidation):
+    form = "cancel_form"
+
     def name(self) -> str:
         return "validate_cancel_form"
 

@@ -1,8 +1,10 @@
-"""Slot names each form owns, so stopping or finishing a form clears exactly those."""
+"""What the forms share: the slots each owns, reading the latest message, and noticing another task asked for."""
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 
+from rasa_sdk import FormValidationAction
 from rasa_sdk.events import SlotSet
 
 from common.text import fold
@@ -14,6 +16,35 @@ FORM_SLOTS = {
                   "patient_phone", "booking_confirmed"],
     "cancel_form": ["appointment_id", "cancel_confirmed"],
 }
+
+
+# The tasks a citizen can ask for, the form each runs in, and how the assistant names it.
+TASK_FORMS = {"report_issue": "report_form", "check_status": None, "book_clinic": "book_form",
+              "cancel_appointment": "cancel_form"}
+TASK_NAMES = {"report_form": "phản ánh", "book_form": "đặt lịch khám", "cancel_form": "hủy lịch khám"}
+# Only a typed request the NLU is this sure of is taken for another task, not for an answer.
+OTHER_TASK_CONFIDENCE = 0.9
+
+
+class TaskFormValidation(FormValidationAction, ABC):
+    """A form's validation that notices when the citizen asks for another task instead of answering:
+    the answer is not taken, and the citizen is told how to leave this task first.
+    Abstract, so the action server registers only the forms' own validations."""
+
+    form = ""
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    async def run(self, dispatcher, tracker, domain):
+        latest = tracker.latest_message.get("intent") or {}
+        asked_for = latest.get("name")
+        typed = not (tracker.latest_message.get("text") or "").startswith("/")
+        if (typed and tracker.get_slot("requested_slot") and asked_for in TASK_FORMS
+                and TASK_FORMS[asked_for] != self.form and latest.get("confidence", 0) >= OTHER_TASK_CONFIDENCE):
+            dispatcher.utter_message(response="utter_other_task_in_form", task=TASK_NAMES[self.form])
+            return [SlotSet(name, None) for name in tracker.slots_to_validate()]
+        return await super().run(dispatcher, tracker, domain)
 
 
 def clear(form: str) -> list[SlotSet]:

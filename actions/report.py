@@ -4,13 +4,13 @@ from __future__ import annotations
 import re
 import uuid
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 
 from common.text import normalize_phone
 
 from . import forms
 from .clients.http import CityRefused, CityUnavailable
-from .forms import choice, entity, intent, last_response, payload_button
+from .forms import TaskFormValidation, choice, entity, intent, last_response, payload_button
 from .services import services
 from .wording import CATEGORY_LABELS, spoken_code, spoken_phone
 
@@ -23,7 +23,9 @@ _FIELD_TITLES = {"category": "Loại việc", "address": "Địa chỉ", "descri
                  "report_phone": "Số điện thoại"}
 
 
-class ValidateReportForm(FormValidationAction):
+class ValidateReportForm(TaskFormValidation):
+    form = "report_form"
+
     def name(self) -> str:
         return "validate_report_form"
 

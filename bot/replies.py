@@ -29,7 +29,7 @@ class ReplyMemory:
         return self._buttons.get(sender, [])
 
     def answer(self, sender: str, heard: str) -> str:
-        """A spoken answer that picks one of the last buttons becomes that button's payload."""
+        """An answer (typed or recognised) that picks one of the last buttons becomes that button's payload."""
         buttons = self.buttons(sender)
         picked = match_choice(heard, [b["title"] for b in buttons]) if buttons else None
         return heard if picked is None else buttons[picked]["payload"]

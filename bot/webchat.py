@@ -54,7 +54,8 @@ async def chat(request: web.Request) -> web.Response:
     if not text or len(text) > MAX_TEXT:
         return error(400, "Dạ, tin nhắn trống hoặc dài quá ạ.")
     try:
-        messages = await request.app[RASA].send(sender, text)
+        # Typed answers pick buttons the way spoken ones do ("1", "cái đầu", "dạ có").
+        messages = await request.app[RASA].send(sender, request.app[MEMORY].answer(sender, text))
     except RasaUnavailable as failure:
         log.warning("rasa unavailable: %s", failure)
         return error(503, BUSY)

@@ -34,15 +34,18 @@ YES_WORDS = _phrases(("có", "ừ", "ừm", "ờ", "dạ", "vâng", "đúng", "�
 NO_WORDS = _phrases(("không", "ko", "khôn", "hông", "không phải", "không có", "không đúng", "không được", "sai",
                      "chưa", "chưa có", "thôi", "thôi khỏi", "khỏi"))
 YES_CHOICES = _phrases(("có", "đồng ý", "gửi", "gửi đi", "đặt lịch", "hủy lịch", "xác nhận", "đúng"))
-NO_CHOICES = _phrases(("không", "không đồng ý", "không gửi", "thôi, không gửi", "thôi", "không hủy", "không có ảnh",
-                       "sai"))
+# "Thôi, không gửi" is not among them: a bare "không" at a summary means "not right yet" (the NLU's deny, which
+# offers corrections), never "throw the report away".
+NO_CHOICES = _phrases(("không", "không đồng ý", "không hủy", "không có ảnh", "sai"))
 # Ordinal answers: 'hai', 'số 2', 'cái thứ ba', 'nút số 4'.
 NUMBERS = {"một": 1, "nhất": 1, "hai": 2, "ba": 3, "bốn": 4, "tư": 4, "năm": 5, "lăm": 5, "sáu": 6, "bảy": 7,
            "tám": 8, "chín": 9, "mười": 10}
 ORDINAL_PREFIXES = ("số", "thứ", "cái", "nút", "chọn", "lựa")
+ENDS = {"first": _phrases(("đầu", "đầu tiên", "trên cùng")), "last": _phrases(("cuối", "cuối cùng", "dưới cùng"))}
 # A choice may match part of an answer (or an answer part of a choice) only when the shared words have at least
 # this many letters and are not a yes or no word: 'có', 'thôi', 'không' occur in too many other sentences.
 MIN_PARTIAL_LETTERS = 5
+UNRELATED = 1000
 
 
 def _same(said: str, word: str) -> bool:
@@ -78,7 +81,10 @@ def _letter_edits(a: str, b: str) -> int:
 
 
 def _edits(said: Words, choice: Words) -> int:
-    """Letters wrong between equally long word runs, a wrong tone mark counting as one."""
+    """Letters wrong between equally long word runs, a wrong tone mark counting as one. A word too unlike its
+    counterpart ('rác' for 'đã') makes the runs unrelated, however short the words."""
+    if any(_letter_edits(fold(s), fold(c)) > max(1, len(fold(c)) // 4) for s, c in zip(said, choice)):
+        return UNRELATED
     tones = sum(fold(s) == fold(c) and not _same(s, c) for s, c in zip(said, choice))
     return _letter_edits(fold(" ".join(said)), fold(" ".join(choice))) + tones
 
@@ -117,6 +123,12 @@ def _ordinal(said: Words) -> int | None:
     return next((n for word, n in NUMBERS.items() if _same(last, word)), None)
 
 
+def _end(said: Words) -> str | None:
+    """'cái đầu', 'đầu tiên' -> 'first'; 'cái cuối', 'cuối cùng' -> 'last'."""
+    core = tuple(w for w in said if not any(_same(w, p) for p in ORDINAL_PREFIXES))
+    return next((end for end, phrases in ENDS.items() if _is(core, phrases)), None)
+
+
 def _closest(said: Words, choices: list[Words]) -> int | None:
     """The choice matching the answer best: whole, or as a part, within a few letters scaled to its length."""
     ranked = []
@@ -149,6 +161,9 @@ def match_choice(text: str, choices: list[str]) -> int | None:
     # 'thứ hai' is a position, unless a choice says it ('Thứ Hai 15/12').
     if number is not None and not any(_fit(core, choice) == 0 for choice in cores):
         return number - 1 if 1 <= number <= len(choices) else None
+    end = _end(core)
+    if end is not None:
+        return 0 if end == "first" else len(choices) - 1
     if _is(core, NO_WORDS):
         meant = NO_CHOICES
     elif _is(core, YES_WORDS) or (not core and any(_is((w,), YES_WORDS) for w in said)):

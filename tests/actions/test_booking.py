@@ -42,6 +42,42 @@ async def test_facility_by_button_ward_or_name(city):
     assert said(d) == ["utter_no_station_in_ward"]
 
 
+async def test_near_home_typed_or_said_asks_for_the_ward(city):
+    form, d = ValidateBookForm(), CollectingDispatcher()
+    typed = tracker("tram y te gan nha")
+    assert await form.validate_facility("tram y te gan nha", d, typed, {}) == {"facility": None}
+    assert said(d) == []
+    await ActionAskFacility().run(d, typed, {})
+    assert said(d) == ["utter_ask_ward_for_station"]
+
+
+async def test_a_service_said_before_the_place_is_kept_and_checked_against_it(city):
+    form, d = ValidateBookForm(), CollectingDispatcher()
+    early = tracker("mệ muốn đi khám mắt", intent="book_clinic", entities=[("service", "mat")])
+    assert await form.validate_service("mat", d, early, {}) == {"service": "mat"}
+    assert said(d) == []
+    hospital = tracker('/inform{"facility":"bv-trung-uong-hue"}', entities=[("facility", "bv-trung-uong-hue")],
+                       slots={"service": "mat"})
+    assert await form.validate_facility("bv-trung-uong-hue", d, hospital, {}) == {"facility": "bv-trung-uong-hue"}
+    station = tracker("tui ở Vỹ Dạ", entities=[("ward", "Vỹ Dạ")], slots={"service": "mat"})
+    assert await form.validate_facility("tui ở Vỹ Dạ", d, station, {}) == {"facility": "tyt-vy-da", "service": None}
+    assert said(d) == ["utter_bad_service"]  # that station has no eye clinic: the service is asked again
+
+
+async def test_another_task_asked_for_in_the_middle_is_not_taken_as_an_answer(city):
+    form, d = ValidateBookForm(), CollectingDispatcher()
+    other = tracker("phản ánh của tui tới mô rồi", intent="check_status", slots={"requested_slot": "facility"},
+                    events=[{"event": "user", "text": "phản ánh của tui tới mô rồi"},
+                            {"event": "slot", "name": "facility", "value": "phản ánh của tui tới mô rồi"}])
+    assert await form.run(d, other, {"slots": {}, "forms": {"book_form": {"required_slots": []}}}) == [
+        SlotSet("facility", None)]
+    assert said(d) == ["utter_other_task_in_form"] and d.messages[0]["task"] == "đặt lịch khám"
+    own = tracker("đặt lịch khám", intent="book_clinic", slots={"requested_slot": "facility"})
+    d = CollectingDispatcher()
+    await form.run(d, own, {"slots": {}, "forms": {"book_form": {"required_slots": []}}})
+    assert "utter_other_task_in_form" not in said(d)
+
+
 async def test_ask_facility_prefills_a_known_patient_and_asks_ward_for_near_home(city):
     d = CollectingDispatcher()
     assert await ActionAskFacility().run(d, tracker("/book_clinic", intent="book_clinic"), {}) == []
@@ -58,7 +94,9 @@ async def test_service_day_and_slot(city):
     slots = {"facility": "bv-trung-uong-hue"}
     assert await form.validate_service("khám tim", d, tracker(entities=[("service", "tim-mach")], slots=slots),
                                        {}) == {"service": "tim-mach"}
-    assert await form.validate_service("mắt", d, tracker("mắt", slots={"facility": "tyt-vy-da"}), {}) == {
+    assert await form.validate_service("mắt", d, tracker("mắt", entities=[("service", "mat")],
+                                                         slots={"facility": "tyt-vy-da"}), {}) == {"service": None}
+    assert await form.validate_service("thứ sáu", d, tracker("thứ sáu", slots={"facility": "tyt-vy-da"}), {}) == {
         "service": None}
     slots["service"] = "tim-mach"
     monday = _next_weekday(0)
@@ -71,7 +109,7 @@ async def test_service_day_and_slot(city):
     assert await form.validate_visit_day("hôm qua", d, tracker(slots=slots), {}) == {"visit_day": None}
     exact = await form.validate_visit_day(f"9 giờ sáng {monday.day}/{monday.month}", d, tracker(slots=slots), {})
     assert exact["visit_day"] == monday.isoformat() and exact["slot_id"]
-    assert said(d) == ["utter_bad_service", "utter_day_unavailable", "utter_bad_day"]
+    assert said(d) == ["utter_bad_service", "utter_unclear_service", "utter_day_unavailable", "utter_bad_day"]
 
     slots.update(visit_day=monday.isoformat(), day_part=None)
     d = CollectingDispatcher()

@@ -12,7 +12,7 @@ def test_a_spoken_answer_picks_the_button_it_means():
     memory = ReplyMemory()
     memory.remember("web-a", YES_NO)
     assert memory.answer("web-a", "dạ có") == "/affirm"
-    assert memory.answer("web-a", "khong") == "/stop"
+    assert memory.answer("web-a", "khong") == "khong"  # the NLU's deny: "what should change?"
     assert memory.answer("web-a", "số hai") == "/deny"
     assert memory.answer("web-a", "sua lai") == "/deny"
     assert memory.answer("web-a", "ở đường Lê Lợi") == "ở đường Lê Lợi"  # not a choice: the NLU reads it

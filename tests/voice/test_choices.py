@@ -31,7 +31,9 @@ def test_no(answer):
 
 
 @pytest.mark.parametrize(("answer", "index"), [
-    ("dạ", 0), ("vâng", 0), ("gửi", 0), ("Gửi đi", 0), ("sửa lại", 1), ("không", 2), ("thôi", 2), ("thoi khong gui", 2),
+    # A bare "không" or "thôi" picks nothing: the NLU reads them (deny offers corrections; stop keeps nothing).
+    ("dạ", 0), ("vâng", 0), ("gửi", 0), ("Gửi đi", 0), ("sửa lại", 1), ("không", None), ("thôi", None),
+    ("thoi khong gui", 2),
 ])
 def test_the_report_summary_buttons(answer, index):
     assert match_choice(answer, REPORT_SUMMARY) == index
@@ -113,3 +115,15 @@ def test_the_most_specific_of_nested_choices_wins():
 
 def test_no_choices():
     assert match_choice("có", []) is None
+
+
+@pytest.mark.parametrize(("answer", "index"), [("cái đầu", 0), ("cai dau tien", 0), ("đầu tiên ạ", 0),
+                                               ("cái cuối", 3), ("cuối cùng", 3)])
+def test_first_and_last(answer, index):
+    assert match_choice(answer, ["7 giờ sáng", "7 giờ 20 sáng", "1 giờ 30 chiều", "1 giờ 50 chiều"]) == index
+
+
+def test_a_request_is_not_taken_for_a_menu_button_that_shares_its_first_words():
+    menu = ["Phản ánh sự việc", "Xem phản ánh đã gửi", "Đặt lịch khám bệnh", "Hủy lịch khám", "Gặp cán bộ"]
+    assert match_choice("phản ánh rác", menu) is None
+    assert match_choice("xem phan anh", menu) == 1
