@@ -2,13 +2,24 @@
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop
+from rasa_sdk.events import ActionExecuted, ActiveLoop, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from . import forms
 from .services import services
 
 HANDOFF_CONTEXT = 10
+# What a new session (after two hours away) remembers: who the citizen is, not a half-finished form.
+REMEMBERED = ("user_name", "user_phone")
+
+
+class ActionSessionStart(Action):
+    def name(self) -> str:
+        return "action_session_start"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        kept = [SlotSet(name, tracker.get_slot(name)) for name in REMEMBERED if tracker.get_slot(name)]
+        return [SessionStarted(), *kept, ActionExecuted("action_listen")]
 
 
 def _last_bot_turn(tracker: Tracker) -> list[dict]:

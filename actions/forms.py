@@ -24,6 +24,7 @@ TASK_FORMS = {"report_issue": "report_form", "check_status": None, "book_clinic"
 TASK_NAMES = {"report_form": "phản ánh", "book_form": "đặt lịch khám", "cancel_form": "hủy lịch khám"}
 # Only a typed request the NLU is this sure of is taken for another task, not for an answer.
 OTHER_TASK_CONFIDENCE = 0.9
+STUCK_AFTER = 2
 
 
 class TaskFormValidation(FormValidationAction, ABC):
@@ -44,11 +45,27 @@ class TaskFormValidation(FormValidationAction, ABC):
                 and TASK_FORMS[asked_for] != self.form and latest.get("confidence", 0) >= OTHER_TASK_CONFIDENCE):
             dispatcher.utter_message(response="utter_other_task_in_form", task=TASK_NAMES[self.form])
             return [SlotSet(name, None) for name in tracker.slots_to_validate()]
-        return await super().run(dispatcher, tracker, domain)
+        events = await super().run(dispatcher, tracker, domain)
+        return events + self._count_miss(dispatcher, tracker, events)
+
+    @staticmethod
+    def _count_miss(dispatcher, tracker, events: list[dict]) -> list[SlotSet]:
+        """Two unusable answers in a row to the same kind of question: offer the ways out."""
+        asked = tracker.get_slot("requested_slot")
+        # Only an answer to the question counts ("nói lại" or "thôi" is none). Emitting nothing then matters:
+        # any slot set here would tell Rasa the form used the message, and the stop and repeat rules never run.
+        if not asked or asked not in tracker.slots_to_validate() or asked.endswith("_confirmed"):
+            return []
+        answered = any(e.get("name") == asked and e.get("value") is not None for e in events)
+        misses = 0 if answered else int(tracker.get_slot("form_misses") or 0) + 1
+        if misses >= STUCK_AFTER:
+            dispatcher.utter_message(response="utter_form_stuck")
+            misses = 0
+        return [SlotSet("form_misses", misses)]
 
 
 def clear(form: str) -> list[SlotSet]:
-    return [SlotSet(name, None) for name in FORM_SLOTS[form]] + [SlotSet("requested_slot", None)]
+    return [SlotSet(name, None) for name in FORM_SLOTS[form] + ["requested_slot", "form_misses"]]
 
 
 def entity(tracker, name: str) -> str | None:

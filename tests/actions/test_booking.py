@@ -192,3 +192,28 @@ async def test_nothing_to_cancel_closes_the_form(city):
     events = await ActionAskAppointmentId().run(d, tracker("hủy lịch", intent="cancel_appointment"), {})
     assert said(d) == ["utter_no_appointments"]
     assert events[0].get("event") == "active_loop" and events[0].get("name") is None
+
+
+async def test_two_unusable_answers_in_a_row_offer_the_ways_out(city):
+    form, domain = ValidateBookForm(), {"slots": {}, "forms": {"book_form": {"required_slots": ["facility"]}}}
+
+    def answer(misses):
+        return tracker("asdfgh", intent="out_of_scope", slots={"requested_slot": "facility", "form_misses": misses},
+                       events=[{"event": "user", "text": "asdfgh"},
+                               {"event": "slot", "name": "facility", "value": "asdfgh"}])
+
+    d = CollectingDispatcher()
+    assert (await form.run(d, answer(None), domain))[-1] == SlotSet("form_misses", 1)
+    assert said(d) == ["utter_bad_facility"]
+    d = CollectingDispatcher()
+    assert (await form.run(d, answer(1), domain))[-1] == SlotSet("form_misses", 0)
+    assert said(d) == ["utter_bad_facility", "utter_form_stuck"]
+
+
+async def test_a_message_that_answers_nothing_is_not_a_miss(city):
+    # Nothing set at all, so Rasa rejects the form's turn and the repeat and stop rules run.
+    form, domain = ValidateBookForm(), {"slots": {}, "forms": {"book_form": {"required_slots": ["facility"]}}}
+    repeat = tracker("nói lại", intent="repeat", slots={"requested_slot": "facility", "form_misses": 1})
+    d = CollectingDispatcher()
+    assert await form.run(d, repeat, domain) == []
+    assert said(d) == []

@@ -1,9 +1,16 @@
 import sqlalchemy as sa
-from rasa_sdk.events import ActiveLoop
+from rasa_sdk.events import ActionExecuted, ActiveLoop, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import forms
-from actions.conversation import ActionAnswerYesNo, ActionFallback, ActionHandoff, ActionRepeat, ActionStop
+from actions.conversation import (
+    ActionAnswerYesNo,
+    ActionFallback,
+    ActionHandoff,
+    ActionRepeat,
+    ActionSessionStart,
+    ActionStop,
+)
 from actions.store import handoffs
 from tests.actions.conftest import said, tracker
 
@@ -77,3 +84,11 @@ async def test_stop_leaves_the_form_and_forgets_its_answers():
     result = await ActionStop().run(d, tracker("thôi", "stop", active_loop="book_form"), {})
     assert said(d) == ["utter_stopped"]
     assert result == [ActiveLoop(None), *forms.clear("book_form")]
+
+
+async def test_a_new_session_remembers_the_citizen_not_the_half_finished_form():
+    old = tracker(slots={"user_name": "Hồ Thị Tư", "user_phone": "0905123456", "category": "rac_thai",
+                         "requested_slot": "address"})
+    assert await ActionSessionStart().run(CollectingDispatcher(), old, {}) == [
+        SessionStarted(), SlotSet("user_name", "Hồ Thị Tư"), SlotSet("user_phone", "0905123456"),
+        ActionExecuted("action_listen")]
