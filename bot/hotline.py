@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 FRAME_BYTES = 160  # 20 ms of μ-law at 8 kHz, the frame size providers send and expect
 OFFICER, REPEAT = "0", "*"
 KEYS = "123456789"
+STILL_THERE = "Dạ, bác còn nghe máy không ạ? Bác cần cháu giúp chi thì cứ nói, hoặc bấm phím 0 để gặp cán bộ ạ."
+GOODBYE = "Dạ, cháu chưa nghe bác nói chi nên cháu xin phép gác máy. Bác gọi lại lúc nào cũng được ạ. Cháu chào bác."
+REPROMPTS = 2  # unanswered "còn nghe máy không" before the assistant says goodbye and hangs up
 
 
 def signature_ok(token: str, url: str, signature: str, params: dict[str, str] | None = None) -> bool:
@@ -101,7 +104,8 @@ class Call:
         self.marks = 0
         self.turn = asyncio.Lock()  # one exchange with Rasa at a time, in order
         self.tasks: set[asyncio.Task] = set()
-        self.started = time.monotonic()
+        self.started = self.quiet_since = time.monotonic()
+        self.reprompts = 0
 
     def spawn(self, coroutine) -> None:
         task = asyncio.create_task(coroutine)
@@ -131,12 +135,15 @@ class Call:
             caller = (start.get("customParameters") or {}).get("from", "")
             log.info("call %s started (caller %s)", self.sender, mask_sensitive(caller) or "unknown")
             self.spawn(self.exchange("/greet"))
+            self.spawn(self.watch_silence())
         elif kind == "media" and self.sid:
             self.hear(mulaw_decode(base64.b64decode(event["media"]["payload"])))
         elif kind == "dtmf" and self.sid:
+            self.heard_from_caller()
             self.spawn(self.exchange(self.keyed(str((event.get("dtmf") or {}).get("digit", "")))))
         elif kind == "mark":
             self.playing.discard((event.get("mark") or {}).get("name"))
+            self.quiet_since = time.monotonic()
         elif kind == "stop":
             return "stop"
         return None
@@ -144,6 +151,7 @@ class Call:
     def hear(self, frame: np.ndarray) -> None:
         state = self.endpointer.feed(frame)
         if state == "start":
+            self.heard_from_caller()
             if self.playing:
                 self.barge_in()
             self.utterance = Utterance(self.app[RECOGNIZER], self.endpointer.take_preroll())
@@ -152,6 +160,28 @@ class Call:
             if state == "end":
                 utterance, self.utterance = self.utterance, None
                 self.spawn(self.understand(utterance))
+
+    def heard_from_caller(self) -> None:
+        self.quiet_since, self.reprompts = time.monotonic(), 0
+
+    async def watch_silence(self) -> None:
+        """A caller silent for a while is asked whether they are still there; after a few times, goodbye."""
+        wait = self.app[SETTINGS].hotline_reprompt_seconds
+        while not self.ws.closed:
+            await asyncio.sleep(min(0.5, wait / 4))
+            busy = self.playing or self.endpointer.speaking or self.utterance or self.turn.locked()
+            if busy or time.monotonic() - self.quiet_since < wait:
+                continue
+            if self.reprompts >= REPROMPTS:
+                await self.say([GOODBYE])
+                while self.playing and not self.ws.closed:
+                    await asyncio.sleep(0.1)
+                log.info("call %s: no answer, hanging up", self.sender)
+                await self.ws.close()
+                return
+            self.reprompts += 1
+            self.quiet_since = time.monotonic()
+            await self.say([STILL_THERE])
 
     def barge_in(self) -> None:
         """The caller talks over the answer: drop what the provider still has queued."""

@@ -16,6 +16,7 @@ class Settings:
     voice: VoiceSettings
     hotline_token: str | None = None  # the provider's auth token, which signs its WebSocket requests
     hotline_end_silence_ms: int = 600
+    hotline_reprompt_seconds: float = 10.0
     rasa_timeout: float = 30.0
 
     @classmethod
@@ -30,4 +31,5 @@ class Settings:
             voice=VoiceSettings.from_env(env),
             hotline_token=env.get("HOTLINE_AUTH_TOKEN") or None,
             hotline_end_silence_ms=int(env.get("HOTLINE_END_SILENCE_MS", "600")),
+            hotline_reprompt_seconds=float(env.get("HOTLINE_REPROMPT_SECONDS", "10")),
         )

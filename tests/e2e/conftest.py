@@ -45,7 +45,8 @@ class Stack:
                     "CITYAPI_API_KEYS": f"assistant:{API_KEY}", "CITYAPI_OFFICER_TOKENS": f"lan:{OFFICER_TOKEN}",
                     "RASA_TOKEN": "e2e-" + API_KEY, "OUTBOX_INTERVAL": "1", "CITYAPI_TIMEOUT": "2",
                     # Google is out of reach here: speak with espeak-ng from the start.
-                    "GTTS_ENABLED": "0", "HOTLINE_AUTH_TOKEN": HOTLINE_TOKEN}
+                    "GTTS_ENABLED": "0", "HOTLINE_AUTH_TOKEN": HOTLINE_TOKEN,
+                    "HOTLINE_REPROMPT_SECONDS": "3"}
         self.env.pop("DATABASE_URL", None)
         self.gateway = f"http://127.0.0.1:{self.ports['GATEWAY_PORT']}"
         self.city = f"http://127.0.0.1:{self.ports['CITYAPI_PORT']}"

@@ -90,6 +90,22 @@ async def test_talking_over_the_answer_clears_it(stack):
         assert greeting_frames < 8 * 50  # stopped well before the greeting's end
 
 
+async def test_a_silent_caller_is_asked_twice_then_the_assistant_says_goodbye_and_hangs_up(stack):
+    async with Caller(url(stack), HOTLINE_TOKEN) as call:
+        await call.listen()
+        asks = [await call.listen(), await call.listen()]
+        assert all(len(ask) > PHONE_RATE for ask in asks)
+        assert {"nghe", "may", "phim", "bam", "giup", "noi", "can", "bo"} & set(heard(asks[0]).split())
+        goodbye = await call.listen()
+        assert len(goodbye) > PHONE_RATE
+        for _ in range(200):
+            if call.ws.closed:
+                break
+            await asyncio.sleep(0.1)
+        assert call.ws.closed  # the assistant hung up
+    assert f"call call-{call.call_sid} ended" in stack.tail()
+
+
 async def test_hanging_up_ends_the_call_cleanly(stack):
     call = Caller(url(stack), HOTLINE_TOKEN)
     await call.__aenter__()

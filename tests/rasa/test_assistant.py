@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tempfile
 from pathlib import Path
 
 from tests.conftest import REPORTS
@@ -35,11 +36,33 @@ def test_conversations_follow_the_test_stories(tmp_path):
     assert result.returncode == 0, (failed.read_text() if failed.exists() else "") + result.stderr[-4000:]
 
 
-def test_nlu_cross_validation(tmp_path):
-    result = rasa("test", "nlu", "--nlu", "nlu_data", "--config", "config.yml", "--cross-validation",
-                  "--folds", "3", "--out", str(tmp_path))
-    assert result.returncode == 0, result.stderr[-4000:]
-    report = json.loads((tmp_path / "intent_report.json").read_text())
+_cross_validation: tuple[subprocess.Popen, Path] | None = None
+
+
+def start_cross_validation() -> None:
+    """Called when collection ends (tests/conftest.py): the folds train while the other tests run, most of
+    which wait on real time (speech, browsers), instead of adding minutes at the end."""
+    global _cross_validation
+    out = Path(tempfile.mkdtemp(prefix="cross-validation-"))
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
+    with (out / "rasa.log").open("w") as log:  # a file, not a pipe: Rasa's warnings would fill a pipe and stall it
+        process = subprocess.Popen([str(RASA), "test", "nlu", "--nlu", "nlu_data", "--config", "config.yml",
+                                    "--cross-validation", "--folds", "3", "--out", str(out)], cwd=ROOT, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT)
+    _cross_validation = process, out
+
+
+def stop_cross_validation() -> None:
+    if _cross_validation is not None and _cross_validation[0].poll() is None:
+        _cross_validation[0].kill()
+
+
+def test_nlu_cross_validation():
+    if _cross_validation is None:
+        start_cross_validation()
+    process, out = _cross_validation
+    assert process.wait(timeout=1800) == 0, (out / "rasa.log").read_text()[-4000:]
+    report = json.loads((out / "intent_report.json").read_text())
     accuracy, macro = report["accuracy"], report["macro avg"]
     REPORTS.append(
         f"NLU intent classification, 3-fold cross-validation on nlu_data: accuracy {accuracy:.3f}, "
