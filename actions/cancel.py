@@ -7,12 +7,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop
 
 from common.clock import LOCAL_TZ
+from common.text import booking_code_in
 
 from . import forms
 from .clients.http import CityRefused, CityUnavailable
 from .forms import TaskFormValidation, entity, intent, payload_button
 from .services import services
-from .wording import booking_code_in, when_text
+from .wording import when_text
 
 
 async def _upcoming(tracker: Tracker) -> list[dict]:

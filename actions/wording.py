@@ -1,7 +1,6 @@
 """How the assistant says codes, numbers, days and times to elders."""
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 
 from common.clock import LOCAL_TZ
@@ -27,14 +26,6 @@ STATUS_WORDS = {
     "resolved": "đã xử lý xong",
     "rejected": "không thuộc phạm vi xử lý",
 }
-
-_BOOKING_CODE = re.compile(r"\blk[\s.\-]*(\d{3})\s*(\d{3})\b", re.IGNORECASE)
-
-
-def booking_code_in(text: str) -> str | None:
-    match = _BOOKING_CODE.search(text or "")
-    return f"LK-{match.group(1)}{match.group(2)}" if match else None
-
 
 def spoken_code(code: str) -> str:
     """Read back in small groups: 'PA-2026-000123' -> 'PA 2026 000 123', 'LK-482913' -> 'LK 482 913'."""

@@ -40,6 +40,15 @@ def case_id_in(text: str) -> str | None:
     return f"PA-{match.group(1)}-{match.group(2)}{match.group(3)}" if match else None
 
 
+BOOKING_CODE_IN_TEXT = re.compile(r"\blk[\s.\-]*(\d{3})\s*(\d{3})\b", re.IGNORECASE)
+
+
+def booking_code_in(text: str) -> str | None:
+    """The booking code in a text, however typed: 'lk 482 913' -> 'LK-482913'."""
+    match = BOOKING_CODE_IN_TEXT.search(text or "")
+    return f"LK-{match.group(1)}{match.group(2)}" if match else None
+
+
 # A phone number as written in a sentence: separators and +84 allowed.
 PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?84|0)(?:[\s.\-]?\d){8,9}(?!\d)")
 # Phone numbers and 9/12-digit ID card numbers.

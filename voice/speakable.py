@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from common.text import CASE_ID_IN_TEXT, PHONE_IN_TEXT, normalize_phone
+from common.text import BOOKING_CODE_IN_TEXT, CASE_ID_IN_TEXT, PHONE_IN_TEXT, normalize_phone
 
 DIGIT_WORDS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
 
@@ -19,7 +19,6 @@ _MARKUP = re.compile(r"[*`]+")
 _BULLET = re.compile(r"^\s*[-–](?=\s)|[•◦▪‣]")
 # Emoji glue that is not itself a symbol: zero-width joiner, variation selectors, skin tones, keycap.
 _EMOJI_GLUE = re.compile("[\u200d\ufe0e\ufe0f\u20e3\U0001f3fb-\U0001f3ff]")
-_BOOKING_CODE = re.compile(r"\bLK[\s.\-]*(\d{3})\s*(\d{3})\b", re.IGNORECASE)
 _TIME = re.compile(r"\b([01]?\d|2[0-3])[:hg](\d{2})\b")
 _DATE = re.compile(r"\b(0?[1-9]|[12]\d|3[01])/(0?[1-9]|1[0-2])(?:/(\d{4}))?\b")
 _LINE_END = re.compile(r"[.!?…:;,]$")
@@ -76,7 +75,7 @@ def speakable(text: str) -> str:
     text = _URL.sub("", text)
     text = _drop_symbols(_MARKUP.sub("", text))
     text = CASE_ID_IN_TEXT.sub(_case_code, text)
-    text = _BOOKING_CODE.sub(_booking_code, text)
+    text = BOOKING_CODE_IN_TEXT.sub(_booking_code, text)
     text = PHONE_IN_TEXT.sub(_phone, text)
     text = _TIME.sub(_time, text)
     text = _DATE.sub(_date, text)

@@ -2,7 +2,7 @@ import logging
 
 import pytest
 
-from common.text import MaskingFilter, fold, mask_sensitive, normalize_phone
+from common.text import MaskingFilter, booking_code_in, fold, mask_sensitive, normalize_phone
 
 
 @pytest.mark.parametrize("text, folded", [
@@ -45,3 +45,9 @@ def test_masking_filter_rewrites_log_records(caplog):
     with caplog.at_level(logging.INFO, logger="test.masking"):
         logger.info("gọi lại cho %s", "0914 000 111")
     assert caplog.messages == ["gọi lại cho 091*****11"]
+
+
+def test_booking_codes_however_typed():
+    assert booking_code_in("hủy lịch lk 482 913 giùm") == "LK-482913"
+    assert booking_code_in("LK-482913") == booking_code_in("lk.482913") == "LK-482913"
+    assert booking_code_in("LK 48291") is None
