@@ -5,6 +5,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, ActiveLoop, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from common.text import normalize_phone
+
 from . import forms
 from .services import services
 
@@ -18,8 +20,14 @@ class ActionSessionStart(Action):
         return "action_session_start"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        kept = [SlotSet(name, tracker.get_slot(name)) for name in REMEMBERED if tracker.get_slot(name)]
-        return [SessionStarted(), *kept, ActionExecuted("action_listen")]
+        kept = {name: tracker.get_slot(name) for name in REMEMBERED if tracker.get_slot(name)}
+        # A phone call brings the caller's number (the gateway's metadata): the number to call back,
+        # shown in every summary, where the citizen can still change it.
+        caller = normalize_phone(str((tracker.get_slot("session_started_metadata") or {}).get("caller") or ""))
+        if caller and "user_phone" not in kept:
+            kept["user_phone"] = caller
+        return [SessionStarted(), *(SlotSet(name, value) for name, value in kept.items()),
+                ActionExecuted("action_listen")]
 
 
 def _last_bot_turn(tracker: Tracker) -> list[dict]:

@@ -134,7 +134,7 @@ class Call:
             self.sender = f"call-{start.get('callSid') or self.sid}"
             caller = (start.get("customParameters") or {}).get("from", "")
             log.info("call %s started (caller %s)", self.sender, mask_sensitive(caller) or "unknown")
-            self.spawn(self.exchange("/greet"))
+            self.spawn(self.exchange("/greet", {"caller": caller} if caller else None))
             self.spawn(self.watch_silence())
         elif kind == "media" and self.sid:
             self.hear(mulaw_decode(base64.b64decode(event["media"]["payload"])))
@@ -205,10 +205,10 @@ class Call:
         log.info("call %s heard: %s", self.sender, mask_sensitive(text))
         await self.exchange(self.app[MEMORY].answer(self.sender, text))
 
-    async def exchange(self, message: str) -> None:
+    async def exchange(self, message: str, metadata: dict | None = None) -> None:
         async with self.turn:
             try:
-                replies = await self.app[RASA].send(self.sender, message)
+                replies = await self.app[RASA].send(self.sender, message, metadata)
             except RasaUnavailable as failure:
                 log.warning("rasa unavailable during call %s: %s", self.sender, failure)
                 await self.say([BUSY])

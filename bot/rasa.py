@@ -14,12 +14,14 @@ class RasaClient:
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
 
-    async def send(self, sender: str, text: str) -> list[dict]:
-        """The assistant's answers: [{"text", "buttons", "image"}], in order."""
+    async def send(self, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
+        """The assistant's answers: [{"text", "buttons", "image"}], in order. `metadata` reaches the actions
+        (the first message's, as the slot session_started_metadata)."""
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self.timeout)
         try:
-            async with self._session.post(self.url, json={"sender": sender, "message": text}) as response:
+            body = {"sender": sender, "message": text, **({"metadata": metadata} if metadata else {})}
+            async with self._session.post(self.url, json=body) as response:
                 if response.status != 200:
                     raise RasaUnavailable(f"HTTP {response.status}")
                 replies = await response.json()

@@ -92,3 +92,14 @@ async def test_a_new_session_remembers_the_citizen_not_the_half_finished_form():
     assert await ActionSessionStart().run(CollectingDispatcher(), old, {}) == [
         SessionStarted(), SlotSet("user_name", "Hồ Thị Tư"), SlotSet("user_phone", "0905123456"),
         ActionExecuted("action_listen")]
+
+
+async def test_a_phone_call_brings_the_callers_number_unless_one_is_remembered():
+    call = tracker(slots={"session_started_metadata": {"caller": "+84 905 123 456"}})
+    assert await ActionSessionStart().run(CollectingDispatcher(), call, {}) == [
+        SessionStarted(), SlotSet("user_phone", "0905123456"), ActionExecuted("action_listen")]
+    known = tracker(slots={"session_started_metadata": {"caller": "+84905123456"}, "user_phone": "0914567890"})
+    assert (await ActionSessionStart().run(CollectingDispatcher(), known, {}))[1] == SlotSet("user_phone", "0914567890")
+    hidden = tracker(slots={"session_started_metadata": {"caller": "anonymous"}})
+    assert await ActionSessionStart().run(CollectingDispatcher(), hidden, {}) == [
+        SessionStarted(), ActionExecuted("action_listen")]

@@ -64,6 +64,7 @@ async def test_the_caller_is_greeted_and_keys_choose(stack):
         greeting = await call.listen()
         assert len(greeting) > 3 * PHONE_RATE  # seconds of speech, not a beep
         assert {"chao", "bam", "phim"} & set(heard(greeting).split())
+        assert tracker(stack, call)["slots"]["user_phone"] == "0905123456"  # the caller's number, to call back
         await call.press("1")  # "phím 1: Phản ánh sự việc"
         question = await call.listen()
         assert len(question) > PHONE_RATE
