@@ -39,6 +39,11 @@ def test_masking_hides_phone_and_id_numbers_but_not_case_codes():
     assert "PA-2026-000123" in masked and "LK-482913" in masked
 
 
+def test_masking_leaves_identifiers_whole():
+    line = "call call-CA6a8e4a0bcc394a74b3be445857490595 started (caller +84905123456)"
+    assert mask_sensitive(line) == "call call-CA6a8e4a0bcc394a74b3be445857490595 started (caller 849******56)"
+
+
 def test_masking_filter_rewrites_log_records(caplog):
     logger = logging.getLogger("test.masking")
     logger.addFilter(MaskingFilter())
