@@ -52,8 +52,9 @@ def booking_code_in(text: str) -> str | None:
 # A phone number as written in a sentence: separators and +84 allowed.
 PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?84|0)(?:[\s.\-]?\d){8,9}(?!\d)")
 # Phone numbers and 9/12-digit ID card numbers, as numbers of their own: digits inside an identifier
-# (a call's "CA6a8e…445857490595") are not a number, and masking them would break following it in the logs.
-_SENSITIVE = re.compile(r"(?<![A-Za-z0-9])(?:" + PHONE_IN_TEXT.pattern
+# (a call's "CA6a8e…445857490595") are not a number, and masking them would break following it in the logs;
+# after a URL escape ("phone%7C0905123456") they are.
+_SENSITIVE = re.compile(r"(?:(?<![A-Za-z0-9])|(?<=%[0-9A-Fa-f]{2}))(?:" + PHONE_IN_TEXT.pattern
                         + r"|(?<![\d-])\d{12}(?!\d)|(?<![\d-])\d{9}(?!\d))(?![A-Za-z0-9])")
 
 

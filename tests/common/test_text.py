@@ -42,6 +42,8 @@ def test_masking_hides_phone_and_id_numbers_but_not_case_codes():
 def test_masking_leaves_identifiers_whole():
     line = "call call-CA6a8e4a0bcc394a74b3be445857490595 started (caller +84905123456)"
     assert mask_sensitive(line) == "call call-CA6a8e4a0bcc394a74b3be445857490595 started (caller 849******56)"
+    assert mask_sensitive("GET /fhir/R4/Patient?identifier=phone%7C0905123456&x=1") == (
+        "GET /fhir/R4/Patient?identifier=phone%7C090*****56&x=1")
 
 
 def test_masking_filter_rewrites_log_records(caplog):
