@@ -84,14 +84,21 @@ class Utterance:
 
     async def finish(self) -> str:
         self.queue.put_nowait(None)
-        await self.worker
-        self.heard.append((await asyncio.to_thread(self.stream.finish)).text)
+        try:
+            await self.worker
+            self.heard.append((await asyncio.to_thread(self.stream.finish)).text)
+        finally:
+            await self.close()  # also when the caller hangs up meanwhile
         return " ".join(t.strip() for t in self.heard if t.strip())
 
     async def abandon(self) -> None:
         self.worker.cancel()
         await asyncio.gather(self.worker, return_exceptions=True)
-        self.stream.close()
+        await self.close()
+
+    async def close(self) -> None:
+        # In a thread: close() waits for the engine if a cancelled accept is still running there.
+        await asyncio.to_thread(self.stream.close)
 
 
 class Call:

@@ -14,8 +14,10 @@
   _VietAsrStream finds the end of an utterance itself. Its whole-buffer `transcribe` keeps only the last 4
   segments of a long recording, so we never call it.
 
-A recogniser and its model are shared and thread-safe; a Stream belongs to one caller and is used from one
-thread at a time. Recognition is CPU-bound: async code goes through `transcribe()`, which runs it in a thread.
+A recogniser and its model are shared and thread-safe; a Stream belongs to one caller and is fed from one
+thread at a time, but close() may come from another thread (a caller hanging up mid-recognition): it waits
+for the running call, since freeing viet-asr's session under it crashes the process.
+Recognition is CPU-bound: async code goes through `transcribe()`, which runs it in a thread.
 """
 from __future__ import annotations
 
@@ -127,22 +129,27 @@ class _VoskStream(Stream):
         confidences = [word["conf"] for word in result.get("result", [])]
         return Transcript(result.get("text", ""), sum(confidences) / len(confidences) if confidences else None, True)
 
+    def _engine(self) -> vosk.KaldiRecognizer:
+        if self._recognizer is None:
+            raise RuntimeError("the recognition stream is closed")
+        return self._recognizer
+
     def accept(self, pcm: Pcm) -> Transcript | None:
-        if not self._recognizer.AcceptWaveform(_pcm16(pcm).tobytes()):
+        if not self._engine().AcceptWaveform(_pcm16(pcm).tobytes()):
             return None
         transcript = self._final(self._recognizer.Result())
         return transcript if transcript.text else None
 
     def partial(self) -> Transcript:
-        return Transcript(json.loads(self._recognizer.PartialResult()).get("partial", ""), None, False)
+        return Transcript(json.loads(self._engine().PartialResult()).get("partial", ""), None, False)
 
     def finish(self) -> Transcript:
-        transcript = self._final(self._recognizer.FinalResult())
+        transcript = self._final(self._engine().FinalResult())
         self.close()
         return transcript
 
     def close(self) -> None:
-        # KaldiRecognizer frees itself when dropped; dropping it also makes later use fail loudly.
+        # KaldiRecognizer frees itself when the last reference goes, so a running accept keeps it alive.
         self._recognizer = None
 
 
@@ -172,6 +179,8 @@ class VoskRecognizer(Recognizer):
 class _VietAsrStream(Stream):
     def __init__(self, pipeline: vietasr.Pipeline, sample_rate: int) -> None:
         self._session = pipeline.stream(sample_rate)
+        self._using = threading.Lock()  # held while the engine runs; close() takes it too
+        self._closed = False
         self._endpoint_samples = int(sample_rate * VIET_ASR_ENDPOINT_SECONDS)
         self._text = ""
         self._unchanged = 0  # samples fed since the transcript last changed
@@ -181,10 +190,16 @@ class _VietAsrStream(Stream):
         # The engine separates the segments it cuts itself with newlines.
         return " ".join(result.text.split())
 
+    def _engine(self) -> vietasr.Session:
+        if self._closed:
+            raise RuntimeError("the recognition stream is closed")
+        return self._session
+
     def accept(self, pcm: Pcm) -> Transcript | None:
         samples = _pcm16(pcm)
-        self._session.accept(samples)
-        text = self._text_of(self._session.partial())
+        with self._using:
+            self._engine().accept(samples)
+            text = self._text_of(self._session.partial())
         if text != self._text:
             self._text, self._unchanged = text, 0
             return None
@@ -192,7 +207,8 @@ class _VietAsrStream(Stream):
         if not text or self._unchanged < self._endpoint_samples:
             return None
         # Start the next utterance afresh: the engine would otherwise keep only its last 4 segments.
-        self._session.reset()
+        with self._using:
+            self._engine().reset()
         self._text, self._unchanged = "", 0
         return Transcript(text, None, True)
 
@@ -200,12 +216,16 @@ class _VietAsrStream(Stream):
         return Transcript(self._text, None, False)
 
     def finish(self) -> Transcript:
-        transcript = Transcript(self._text_of(self._session.final()), None, True)
+        with self._using:
+            transcript = Transcript(self._text_of(self._engine().final()), None, True)
         self.close()
         return transcript
 
     def close(self) -> None:
-        self._session.close()
+        with self._using:
+            if not self._closed:
+                self._closed = True
+                self._session.close()
 
 
 class VietAsrRecognizer(Recognizer):

@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -153,6 +155,37 @@ def test_one_recognizer_serves_several_threads_at_once(viet_asr, speak):
     alone = [viet_asr.transcribe(pcm, 16000) for pcm in audio]
     with ThreadPoolExecutor(len(audio)) as pool:
         assert list(pool.map(viet_asr.transcribe, audio, [16000] * len(audio))) == alone
+
+
+# A child process, so that a crash fails this test instead of ending the whole run.
+CLOSE_DURING_ACCEPT = """
+import sys, threading, time
+from pathlib import Path
+import numpy as np
+from voice.asr import load_recognizer
+from voice.settings import VoiceSettings
+recognizer = load_recognizer(VoiceSettings(vosk_model_path=Path(sys.argv[1]) if sys.argv[1] else None))
+for _ in range(5):
+    stream = recognizer.stream(8000)
+    noise = (np.random.default_rng(0).standard_normal(8000 * 5) * 3000).astype(np.int16)
+    feeding = threading.Thread(target=stream.accept, args=(noise,))
+    feeding.start()
+    time.sleep(0.05)
+    stream.close()  # the caller hung up while the engine was still working
+    feeding.join()
+    try:
+        stream.accept(noise[:1600])
+    except RuntimeError as refused:
+        print(refused)
+"""
+
+
+@pytest.mark.parametrize("model", ["", str(KOREAN_MODEL)], ids=["viet-asr", "vosk"])
+def test_closing_a_stream_while_it_recognises_waits_for_the_engine(model):
+    done = subprocess.run([sys.executable, "-c", CLOSE_DURING_ACCEPT, model], capture_output=True, text=True,
+                          timeout=120, cwd=Path(__file__).parents[2])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("the recognition stream is closed") == 5
 
 
 def test_pcm_must_be_16_bit(viet_asr):
