@@ -19,6 +19,8 @@ HOTLINE_TOKEN = "e2e-hotline-" + API_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 300
+# Where the stack keeps its data: unset, scripts/start picks SQLite files and in-memory locks.
+STORES = ("DATABASE_URL", "ACTIONS_DATABASE_URL", "RASA_TRACKER_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD")
 
 
 def free_port() -> int:
@@ -37,7 +39,8 @@ def post_json(url: str, body: dict, timeout: float = 60) -> tuple[int, dict]:
 
 
 class Stack:
-    def __init__(self, var: Path):
+    def __init__(self, var: Path, stores: dict[str, str] | None = None):
+        """`stores`: where the data lives (DATABASE_URL, RASA_TRACKER_URL…); the embedded defaults if None."""
         self.var = var
         self.ports = {name: free_port() for name in ("CITYAPI_PORT", "ACTIONS_PORT", "RASA_PORT", "GATEWAY_PORT")}
         self.env = {**os.environ, **{k: str(v) for k, v in self.ports.items()},
@@ -47,26 +50,52 @@ class Stack:
                     # Google is out of reach here: speak with espeak-ng from the start.
                     "GTTS_ENABLED": "0", "HOTLINE_AUTH_TOKEN": HOTLINE_TOKEN,
                     "HOTLINE_REPROMPT_SECONDS": "3"}
-        self.env.pop("DATABASE_URL", None)
+        for name in STORES:
+            self.env.pop(name, None)
+        self.env.update(stores or {})
         self.gateway = f"http://127.0.0.1:{self.ports['GATEWAY_PORT']}"
         self.city = f"http://127.0.0.1:{self.ports['CITYAPI_PORT']}"
+        self.rasa = f"http://127.0.0.1:{self.ports['RASA_PORT']}"
         self.log = (var / "stack.log").open("ab")
         self.extra: list[subprocess.Popen] = []
 
-    def start(self) -> None:
-        self.process = subprocess.Popen([str(ROOT / "scripts" / "start")], cwd=ROOT, env=self.env,
+    def another_rasa(self, var: Path) -> Stack:
+        """One more Rasa server beside this stack's, on its stores and its action server."""
+        other = Stack(var)
+        other.ports = {**self.ports, "RASA_PORT": other.ports["RASA_PORT"]}
+        other.env = {**self.env, "RASA_PORT": str(other.ports["RASA_PORT"]), "TROLYHUE_VAR": str(var)}
+        other.rasa = f"http://127.0.0.1:{other.ports['RASA_PORT']}"
+        return other
+
+    def launch(self, *services: str) -> None:
+        """scripts/start as the README says, all services unless some are named; wait_ready() next."""
+        self.services = services
+        self.process = subprocess.Popen([str(ROOT / "scripts" / "start"), *services], cwd=ROOT, env=self.env,
                                         stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def ready(self) -> bool:
+        try:
+            if self.services and "gateway" not in self.services:
+                status = f"{self.rasa}/status?token={self.env['RASA_TOKEN']}"
+                with urllib.request.urlopen(status, timeout=5) as response:
+                    return bool(json.loads(response.read()).get("model_file"))
+            status, body = post_json(f"{self.gateway}/api/chat", {"sender": "web-probe-0000", "text": "/help"})
+            return status == 200 and bool(body["messages"])
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return False
+
+    def wait_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.tail()
-            try:
-                status, body = post_json(f"{self.gateway}/api/chat", {"sender": "web-probe-0000", "text": "/help"})
-                if status == 200 and body["messages"]:
-                    return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
+            if self.ready():
+                return
             time.sleep(2)
         raise AssertionError("the stack did not answer in time:\n" + self.tail())
+
+    def start(self, *services: str) -> None:
+        self.launch(*services)
+        self.wait_ready()
 
     def tail(self) -> str:
         return (self.var / "stack.log").read_text(errors="replace")[-6000:]
@@ -94,7 +123,7 @@ class Stack:
         raise AssertionError("cityapi did not stop")
 
     def restart_cityapi(self) -> None:
-        env = {**self.env, "DATABASE_URL": f"sqlite:///{self.var / 'cityapi.sqlite3'}"}
+        env = {"DATABASE_URL": f"sqlite:///{self.var / 'cityapi.sqlite3'}", **self.env}
         process = subprocess.Popen([str(ROOT / ".venv" / "bin" / "python"), "-m", "cityapi", "--port",
                                     str(self.ports["CITYAPI_PORT"])], cwd=ROOT, env=env,
                                    stdout=self.log, stderr=subprocess.STDOUT)
