@@ -12,7 +12,7 @@ from common.text import fold, normalize_phone
 from . import forms
 from .clients.fhir import FhirClient, SlotTaken
 from .clients.http import CityUnavailable
-from .dates import parse_when
+from .dates import When, parse_when
 from .forms import TaskFormValidation, choice, entity, intent, last_response, payload_button
 from .services import services
 from .wording import clock_text, short_day, spoken_code, spoken_phone, when_text
@@ -69,6 +69,10 @@ async def _free_slots(fhir: FhirClient, facility: str, service: str, day: date, 
     if start >= end:
         return []
     return await fhir.free_slots(schedule["id"], start, end, count=500)
+
+
+# The half-days clinics work, as elders name them.
+PARTS = {"morning": "sáng", "afternoon": "chiều"}
 
 
 def _part(slot: dict) -> str:
@@ -141,7 +145,11 @@ class ValidateBookForm(TaskFormValidation):
         return {"service": chosen}
 
     async def validate_visit_day(self, value, dispatcher, tracker, domain) -> dict:
-        when = parse_when(str(value or ""), today())
+        return await self._day(parse_when(str(value or ""), today()), dispatcher, tracker)
+
+    @staticmethod
+    async def _day(when: When, dispatcher, tracker) -> dict:
+        """The day said, with its half-day and time when given; the day is asked again if it has no free slot."""
         if when.day is None or not today() <= when.day <= today() + timedelta(days=BOOKING_DAYS * 2):
             dispatcher.utter_message(response="utter_bad_day")
             return {"visit_day": None}
@@ -164,11 +172,20 @@ class ValidateBookForm(TaskFormValidation):
         chosen = entity(tracker, "slot_id") or str(value or "")
         if any(s["id"] == chosen for s in slots):
             return {"slot_id": chosen}
-        when = parse_when(str(value or ""), day)
+        when = parse_when(str(value or ""), today())
+        if when.day is not None and when.day != day:
+            # Another day ("thôi, thứ Hai tuần sau"): its times are offered next.
+            return {"slot_id": None, **await self._day(when, dispatcher, tracker)}
         if when.at:
             match = [s for s in slots if datetime.fromisoformat(s["start"]).time() == when.at]
             if match:
                 return {"slot_id": match[0]["id"]}
+        elif when.part_of_day in PARTS and when.part_of_day != tracker.get_slot("day_part"):
+            # "chiều": the afternoon's times are offered next.
+            if any(_part(s) == when.part_of_day for s in slots):
+                return {"slot_id": None, "day_part": when.part_of_day}
+            dispatcher.utter_message(response="utter_part_full", part=PARTS[when.part_of_day], day=short_day(day))
+            return {"slot_id": None}
         dispatcher.utter_message(response="utter_bad_slot")
         return {"slot_id": None}
 
@@ -187,7 +204,7 @@ class ValidateBookForm(TaskFormValidation):
             return {"patient_phone": None}
         return {"patient_phone": phone, "user_phone": phone}
 
-    def validate_booking_confirmed(self, value, dispatcher, tracker, domain) -> dict:
+    async def validate_booking_confirmed(self, value, dispatcher, tracker, domain) -> dict:
         if intent(tracker) == "affirm":
             return {"booking_confirmed": "yes"}
         field = entity(tracker, "edit_field")
@@ -196,6 +213,10 @@ class ValidateBookForm(TaskFormValidation):
         phone = normalize_phone(entity(tracker, "phone") or "")
         if phone:
             return {"patient_phone": phone, "user_phone": phone, "booking_confirmed": None}
+        when = parse_when(str(value or ""), today())
+        if when.day is not None:
+            # "không, đổi qua thứ Hai tuần sau": that day's times are offered, then the summary again.
+            return {"slot_id": None, **await self._day(when, dispatcher, tracker), "booking_confirmed": None}
         return {"booking_confirmed": None}
 
 

@@ -48,15 +48,15 @@ class TaskFormValidation(FormValidationAction, ABC):
         events = await super().run(dispatcher, tracker, domain)
         return events + self._count_miss(dispatcher, tracker, events)
 
-    @staticmethod
-    def _count_miss(dispatcher, tracker, events: list[dict]) -> list[SlotSet]:
+    def _count_miss(self, dispatcher, tracker, events: list[dict]) -> list[SlotSet]:
         """Two unusable answers in a row to the same kind of question: offer the ways out."""
         asked = tracker.get_slot("requested_slot")
         # Only an answer to the question counts ("nói lại" or "thôi" is none). Emitting nothing then matters:
         # any slot set here would tell Rasa the form used the message, and the stop and repeat rules never run.
         if not asked or asked not in tracker.slots_to_validate() or asked.endswith("_confirmed"):
             return []
-        answered = any(e.get("name") == asked and e.get("value") is not None for e in events)
+        # An answer that moves the form on counts, even if it is not the one asked for ("chiều" for a time).
+        answered = any(e.get("name") in FORM_SLOTS[self.form] and e.get("value") is not None for e in events)
         misses = 0 if answered else int(tracker.get_slot("form_misses") or 0) + 1
         if misses >= STUCK_AFTER:
             dispatcher.utter_message(response="utter_form_stuck")

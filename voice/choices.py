@@ -158,8 +158,10 @@ def match_choice(text: str, choices: list[str]) -> int | None:
     core = _without_fillers(said)
     cores = [_without_fillers(title) or title for title in titles]
     number = _ordinal(core)
-    # 'thứ hai' is a position, unless a choice says it ('Thứ Hai 15/12').
-    if number is not None and not any(_fit(core, choice) == 0 for choice in cores):
+    # 'thứ hai' is a position, unless a choice says it ('Thứ Hai 15/12'). A bare '1' is the first button even
+    # beside '1 giờ 30 chiều': a time is typed with its 'giờ'.
+    if number is not None and not any(_fit(core, choice) == 0 and (len(choice) == len(core) or not core[-1].isdigit())
+                                      for choice in cores):
         return number - 1 if 1 <= number <= len(choices) else None
     end = _end(core)
     if end is not None:

@@ -127,6 +127,58 @@ async def test_service_day_and_slot(city):
     assert len(d.messages[0]["buttons"]) == 3
 
 
+async def test_at_the_time_question_a_half_day_or_another_day_changes_what_is_offered(city):
+    form, d = ValidateBookForm(), CollectingDispatcher()
+    monday, tuesday = _next_weekday(0), _next_weekday(1)
+    slots = {"facility": "bv-trung-uong-hue", "service": "tim-mach", "visit_day": monday.isoformat(),
+             "day_part": None}
+    assert await form.validate_slot_id("chiều", d, tracker("chiều", slots=slots), {}) == {
+        "slot_id": None, "day_part": "afternoon"}
+    await ActionAskSlotId().run(d, tracker(slots={**slots, "day_part": "afternoon"}), {})
+    assert [b["title"] for b in d.messages[0]["buttons"]] == [
+        "1 giờ 30 chiều", "1 giờ 50 chiều", "2 giờ 10 chiều", "2 giờ 30 chiều"]
+    d = CollectingDispatcher()
+    other_day = await form.validate_slot_id("ko, đổi qua thứ ba", d, tracker("ko, đổi qua thứ ba", slots=slots), {})
+    assert other_day == {"slot_id": None, "visit_day": tuesday.isoformat(), "day_part": None}
+    assert await form.validate_slot_id("8 giờ tối", d, tracker("8 giờ tối", slots=slots), {}) == {"slot_id": None}
+    assert said(d) == ["utter_bad_slot"]
+
+
+async def test_at_the_summary_a_correction_names_what_changes(city):
+    form, d = ValidateBookForm(), CollectingDispatcher()
+    monday, tuesday = _next_weekday(0), _next_weekday(1)
+    slots = {"facility": "bv-trung-uong-hue", "service": "tim-mach", "visit_day": monday.isoformat(),
+             "day_part": "afternoon", "slot_id": "some-slot"}
+
+    async def confirm(text: str, **kwargs) -> dict:
+        return await form.validate_booking_confirmed(text, d, tracker(text, slots=slots, **kwargs), {})
+
+    assert await confirm("đặt đi", intent="affirm") == {"booking_confirmed": "yes"}
+    assert await confirm("không, đổi qua thứ ba") == {"slot_id": None, "visit_day": tuesday.isoformat(),
+                                                      "day_part": None, "booking_confirmed": None}
+    assert await confirm("số điện thoại là 0914 222 333", entities=[("phone", "0914222333")]) == {
+        "patient_phone": "0914222333", "user_phone": "0914222333", "booking_confirmed": None}
+    assert await confirm('/inform{"edit_field":"service"}', entities=[("edit_field", "service")]) == {
+        "service": None, "visit_day": None, "day_part": None, "slot_id": None, "booking_confirmed": None}
+    assert await confirm("không") == {"booking_confirmed": None}
+    assert said(d) == []
+
+
+async def test_a_half_day_asked_for_at_the_time_question_is_not_a_miss(city):
+    monday = _next_weekday(0)
+    form = ValidateBookForm()
+    domain = {"slots": {}, "forms": {"book_form": {"required_slots": ["slot_id"]}}}
+    afternoon = tracker("buổi chiều", intent="inform",
+                        slots={"requested_slot": "slot_id", "form_misses": 1, "facility": "bv-trung-uong-hue",
+                               "service": "tim-mach", "visit_day": monday.isoformat()},
+                        events=[{"event": "user", "text": "buổi chiều"},
+                                {"event": "slot", "name": "slot_id", "value": "buổi chiều"}])
+    d = CollectingDispatcher()
+    assert await form.run(d, afternoon, domain) == [SlotSet("slot_id", None), SlotSet("day_part", "afternoon"),
+                                                    SlotSet("form_misses", 0)]
+    assert said(d) == []
+
+
 def test_four_choices_morning_first():
     def slot(hour, minute):
         return {"id": f"{hour}{minute}", "start": f"2026-12-01T{hour:02d}:{minute:02d}:00+07:00"}

@@ -50,7 +50,8 @@ def test_report_is_filed_and_found_by_its_code(stack):
     assert "việc chi" in chat.say("tui muốn phản ánh")
     assert "chỗ mô" in chat.say("ổ gà")
     assert "tả ngắn" in chat.say("trước số 12 đường Lê Lợi")
-    assert "ảnh" in chat.say("ổ gà to giữa đường, xe máy dễ té lắm")
+    # The description names a second problem (nước ngập); the category stays the one the citizen chose.
+    assert "ảnh" in chat.say("ổ gà to giữa đường, mưa xuống là nước ngập cả lối, xe máy dễ té lắm")
     assert "số điện thoại" in chat.press("Không có ảnh")
     summary = chat.say("0905 123 456")
     assert "Gửi phản ánh này nhé bác?" in summary and "0905 123 456" in summary
@@ -61,7 +62,7 @@ def test_report_is_filed_and_found_by_its_code(stack):
     assert " ".join(["PA", case_id[3:7], case_id[8:11], case_id[11:]]) in sent
     report = get_json(f"{stack.city}/open311/v2/requests/{case_id}.json")[0]
     assert report["service_code"] == "duong_hu_hong"
-    assert report["description"] == "ổ gà to giữa đường, xe máy dễ té lắm"
+    assert report["description"] == "ổ gà to giữa đường, mưa xuống là nước ngập cả lối, xe máy dễ té lắm"
     assert report["address"] == "đường Hùng Vương"
     status = chat.say(f"phản ánh {case_id.lower()} tới đâu rồi")
     assert case_id in status and "đã được tiếp nhận" in status

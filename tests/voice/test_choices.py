@@ -127,3 +127,13 @@ def test_a_request_is_not_taken_for_a_menu_button_that_shares_its_first_words():
     menu = ["Phản ánh sự việc", "Xem phản ánh đã gửi", "Đặt lịch khám bệnh", "Hủy lịch khám", "Gặp cán bộ"]
     assert match_choice("phản ánh rác", menu) is None
     assert match_choice("xem phan anh", menu) == 1
+
+
+@pytest.mark.parametrize(("answer", "index"), [("1", 0), ("số 2", 1), ("3", 2), ("1 giờ 30", 2), ("1 giờ 50 chiều", 3),
+                                               ("7 giờ 20", 1)])
+def test_a_bare_number_is_a_position_even_where_times_start_with_it(answer, index):
+    assert match_choice(answer, ["7 giờ sáng", "7 giờ 20 sáng", "1 giờ 30 chiều", "1 giờ 50 chiều"]) == index
+
+
+def test_a_number_that_is_a_whole_choice_is_that_choice():
+    assert match_choice("1", ["3", "2", "1"]) == 2
