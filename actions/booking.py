@@ -30,6 +30,8 @@ _EDITS = {
     "visit_day": ["visit_day", "day_part", "slot_id"],
     "patient_name": ["patient_name", "patient_phone", "user_name", "user_phone"],
 }
+# A name never starts with these: the answer corrects an earlier one ("không, đổi qua thứ Sáu").
+_CORRECTION_WORDS = {"khong", "ko", "k", "hong", "sai", "doi", "thoi"}
 _EDIT_TITLES = {"facility": "Nơi khám", "service": "Loại khám", "visit_day": "Ngày giờ",
                 "patient_name": "Họ tên, số điện thoại"}
 
@@ -189,9 +191,14 @@ class ValidateBookForm(TaskFormValidation):
         dispatcher.utter_message(response="utter_bad_slot")
         return {"slot_id": None}
 
-    def validate_patient_name(self, value, dispatcher, tracker, domain) -> dict:
+    async def validate_patient_name(self, value, dispatcher, tracker, domain) -> dict:
         words = str(value or "").split()
-        if len(words) < 2 or len(" ".join(words)) > 80 or any(ch.isdigit() for ch in "".join(words)):
+        correcting = bool(words) and fold(words[0]).strip(",.!") in _CORRECTION_WORDS
+        when = parse_when(str(value or ""), today()) if correcting else None
+        if when and when.day is not None:
+            # "không, đổi qua thứ Sáu": that day's times are offered, then the name is asked again.
+            return {"patient_name": None, "slot_id": None, **await self._day(when, dispatcher, tracker)}
+        if correcting or len(words) < 2 or len(" ".join(words)) > 80 or any(ch.isdigit() for ch in "".join(words)):
             dispatcher.utter_message(response="utter_bad_name")
             return {"patient_name": None}
         name = " ".join(w[:1].upper() + w[1:].lower() for w in words)

@@ -164,6 +164,25 @@ async def test_at_the_summary_a_correction_names_what_changes(city):
     assert said(d) == []
 
 
+async def test_the_patients_name(city):
+    form, d = ValidateBookForm(), CollectingDispatcher()
+    tuesday = _next_weekday(1)
+    slots = {"facility": "bv-trung-uong-hue", "service": "tim-mach", "visit_day": _next_weekday(0).isoformat(),
+             "slot_id": "some-slot"}
+
+    async def name(text: str) -> dict:
+        return await form.validate_patient_name(text, d, tracker(text, slots=slots), {})
+
+    assert await name("nguyễn thị lan") == {"patient_name": "Nguyễn Thị Lan", "user_name": "Nguyễn Thị Lan"}
+    assert await name("Lê Thị Mai") == {"patient_name": "Lê Thị Mai", "user_name": "Lê Thị Mai"}  # not tomorrow
+    assert await name("ko, đổi qua thứ ba") == {"patient_name": None, "slot_id": None,
+                                                "visit_day": tuesday.isoformat(), "day_part": None}
+    assert said(d) == []
+    for not_a_name in ("Lan", "Lan 72 tuổi", "không phải", "thôi khỏi"):
+        assert await name(not_a_name) == {"patient_name": None}
+    assert said(d) == ["utter_bad_name"] * 4
+
+
 async def test_a_half_day_asked_for_at_the_time_question_is_not_a_miss(city):
     monday = _next_weekday(0)
     form = ValidateBookForm()
