@@ -25,7 +25,7 @@ BOOKING_DAYS = 14
 HOSPITALS = ["bv-trung-uong-hue", "bv-dai-hoc-y-duoc-hue"]
 # A correction of one answer also forgets the answers that depended on it.
 _EDITS = {
-    "facility": ["facility", "service", "visit_day", "day_part", "slot_id"],
+    "facility": ["facility", "visit_day", "day_part", "slot_id"],  # the service stays if the new place has it
     "service": ["service", "visit_day", "day_part", "slot_id"],
     "visit_day": ["visit_day", "day_part", "slot_id"],
     "patient_name": ["patient_name", "patient_phone", "user_name", "user_phone"],

@@ -160,6 +160,8 @@ async def test_at_the_summary_a_correction_names_what_changes(city):
         "patient_phone": "0914222333", "user_phone": "0914222333", "booking_confirmed": None}
     assert await confirm('/inform{"edit_field":"service"}', entities=[("edit_field", "service")]) == {
         "service": None, "visit_day": None, "day_part": None, "slot_id": None, "booking_confirmed": None}
+    assert await confirm('/inform{"edit_field":"facility"}', entities=[("edit_field", "facility")]) == {
+        "facility": None, "visit_day": None, "day_part": None, "slot_id": None, "booking_confirmed": None}
     assert await confirm("không") == {"booking_confirmed": None}
     assert said(d) == []
 
