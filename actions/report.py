@@ -9,6 +9,7 @@ from rasa_sdk import Action, Tracker
 from common.text import normalize_phone
 
 from . import forms
+from .categories import guess_category
 from .clients.http import CityRefused, CityUnavailable
 from .forms import TaskFormValidation, choice, entity, intent, last_response, payload_button
 from .services import services
@@ -35,7 +36,7 @@ class ValidateReportForm(TaskFormValidation):
         return domain_slots
 
     def validate_category(self, value, dispatcher, tracker, domain) -> dict:
-        code = choice(tracker, "category", value, CATEGORY_LABELS)
+        code = choice(tracker, "category", value, CATEGORY_LABELS) or guess_category(str(value or ""))
         if code is None:
             dispatcher.utter_message(response="utter_bad_category")
         return {"category": code}
@@ -105,7 +106,13 @@ class ActionAskCategory(Action):
 
     async def run(self, dispatcher, tracker, domain) -> list:
         buttons = [payload_button(label, "inform", category=code) for code, label in CATEGORY_LABELS.items()]
-        dispatcher.utter_message(text="Dạ, bác muốn phản ánh việc chi ạ?", buttons=buttons)
+        guess = guess_category(tracker.latest_message.get("text") or "")
+        if guess:
+            # "có cây to ngã chắn lối": one tap confirms what the words suggest.
+            dispatcher.utter_message(response="utter_ask_category_guess", category_name=CATEGORY_LABELS[guess],
+                                     buttons=[payload_button("Đúng", "inform", category=guess)] + buttons)
+        else:
+            dispatcher.utter_message(text="Dạ, bác muốn phản ánh việc chi ạ?", buttons=buttons)
         return []
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import forms
-from actions.report import ActionAskReportConfirmed, ActionSubmitReport, ValidateReportForm
+from actions.report import ActionAskCategory, ActionAskReportConfirmed, ActionSubmitReport, ValidateReportForm
 from tests.actions.conftest import said, tracker
 
 FILLED = {"category": "rac_thai", "address": "12 kiệt 5 Chi Lăng, phường Phú Xuân",
@@ -17,8 +17,22 @@ async def test_category_from_entity_text_or_nothing():
     assert form.validate_category("ổ gà", d, tracker("ổ gà", entities=[("category", "duong_hu_hong")]), {}) \
         == {"category": "duong_hu_hong"}
     assert form.validate_category("ngập nước", d, tracker("ngập nước"), {}) == {"category": "ngap_ung"}
+    described = "cây phượng bật gốc nằm ngang đường, xe không qua được"
+    assert form.validate_category(described, d, tracker(described), {}) == {"category": "cay_xanh"}
     assert form.validate_category("chuyện chi đó", d, tracker("chuyện chi đó"), {}) == {"category": None}
     assert said(d) == ["utter_bad_category"]
+
+
+async def test_a_request_that_describes_its_problem_is_asked_to_confirm_a_guess():
+    d = CollectingDispatcher()
+    request = "chừ ngoài đường Trần Hưng Đạo có cây to ngã chắn hết lối đi"
+    await ActionAskCategory().run(d, tracker(request, intent="report_issue"), {})
+    assert said(d) == ["utter_ask_category_guess"] and d.messages[0]["category_name"] == "Cây đổ, cây gãy"
+    buttons = d.messages[0]["buttons"]
+    assert buttons[0] == {"title": "Đúng", "payload": '/inform{"category":"cay_xanh"}'} and len(buttons) == 10
+    d = CollectingDispatcher()
+    await ActionAskCategory().run(d, tracker("tui muốn phản ánh", intent="report_issue"), {})
+    assert said(d) == ["Dạ, bác muốn phản ánh việc chi ạ?"] and len(d.messages[0]["buttons"]) == 9
 
 
 async def test_address_description_photo_phone():
