@@ -109,7 +109,8 @@ class ActionAskCategory(Action):
         guess = guess_category(tracker.latest_message.get("text") or "")
         if guess:
             # "có cây to ngã chắn lối": one tap confirms what the words suggest.
-            dispatcher.utter_message(response="utter_ask_category_guess", category_name=CATEGORY_LABELS[guess],
+            label = CATEGORY_LABELS[guess]
+            dispatcher.utter_message(response="utter_ask_category_guess", category_name=label[0].lower() + label[1:],
                                      buttons=[payload_button("Đúng", "inform", category=guess)] + buttons)
         else:
             dispatcher.utter_message(text="Dạ, bác muốn phản ánh việc chi ạ?", buttons=buttons)

@@ -27,7 +27,7 @@ async def test_a_request_that_describes_its_problem_is_asked_to_confirm_a_guess(
     d = CollectingDispatcher()
     request = "chừ ngoài đường Trần Hưng Đạo có cây to ngã chắn hết lối đi"
     await ActionAskCategory().run(d, tracker(request, intent="report_issue"), {})
-    assert said(d) == ["utter_ask_category_guess"] and d.messages[0]["category_name"] == "Cây đổ, cây gãy"
+    assert said(d) == ["utter_ask_category_guess"] and d.messages[0]["category_name"] == "cây đổ, cây gãy"
     buttons = d.messages[0]["buttons"]
     assert buttons[0] == {"title": "Đúng", "payload": '/inform{"category":"cay_xanh"}'} and len(buttons) == 10
     d = CollectingDispatcher()
