@@ -3,10 +3,7 @@
 describe ('cây to ngã chắn lối'), so single telling words are counted here."""
 from __future__ import annotations
 
-import re
-import unicodedata
-
-from common.text import fold
+from common.text import same_word, words
 
 # Words that tell one kind of problem. Street words ('đường', 'kiệt') and 'nước' alone tell none.
 CATEGORY_WORDS = {
@@ -22,23 +19,14 @@ CATEGORY_WORDS = {
 }
 
 
-def _words(text: str) -> list[str]:
-    return re.findall(r"\w+", unicodedata.normalize("NFC", text.lower()))
-
-
-def _same(said: str, word: str) -> bool:
-    """Equal, or typed without diacritics and equal once folded ('cay' is 'cây'; 'cày' is not)."""
-    return said == word or (said == fold(said) and said == fold(word))
-
-
-def _count(said: list[str], phrase: list[str]) -> int:
-    return sum(all(map(_same, said[i:i + len(phrase)], phrase)) for i in range(len(said) - len(phrase) + 1))
+def _count(said: tuple[str, ...], phrase: tuple[str, ...]) -> int:
+    return sum(all(map(same_word, said[i:i + len(phrase)], phrase)) for i in range(len(said) - len(phrase) + 1))
 
 
 def guess_category(text: str) -> str | None:
     """The one category whose telling words occur most often, or None when none or several tie."""
-    said = _words(text)
-    scores = {code: sum(_count(said, _words(word)) for word in words) for code, words in CATEGORY_WORDS.items()}
+    said = words(text)
+    scores = {code: sum(_count(said, words(phrase)) for phrase in phrases) for code, phrases in CATEGORY_WORDS.items()}
     best = max(scores.values())
     winners = [code for code, score in scores.items() if score == best]
     return winners[0] if best and len(winners) == 1 else None

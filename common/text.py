@@ -21,6 +21,17 @@ def fold(text: str) -> str:
     return " ".join(strip_diacritics(text).lower().split())
 
 
+def words(text: str) -> tuple[str, ...]:
+    """Lower-case words with their diacritics: 'Dạ, CÓ!' -> ('dạ', 'có')."""
+    return tuple(re.findall(r"\w+", unicodedata.normalize("NFC", text.lower())))
+
+
+def same_word(said: str, word: str) -> bool:
+    """A word said matches a known word: equal, or typed without diacritics and equal once folded
+    ('cay' is 'cây'; 'cày', typed with its own marks, is not)."""
+    return said == word or (said == fold(said) and said == fold(word))
+
+
 def normalize_phone(raw: str) -> str | None:
     """'+84 905.123.456' -> '0905123456'; None when it is not a Vietnamese number."""
     digits = _PHONE_SEPARATORS.sub("", raw or "")

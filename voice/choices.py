@@ -8,22 +8,15 @@ Anything that does not clearly pick one choice gives None, and the text goes to 
 """
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable
 
-from common.text import fold
+from common.text import fold, same_word, words
 
 Words = tuple[str, ...]
 
 
-def _words(text: str) -> Words:
-    """Lower-case words with their diacritics: 'Dạ, CÓ!' -> ('dạ', 'có')."""
-    return tuple(re.findall(r"\w+", unicodedata.normalize("NFC", text.lower())))
-
-
 def _phrases(texts: Iterable[str]) -> frozenset[Words]:
-    return frozenset(_words(text) for text in texts)
+    return frozenset(words(text) for text in texts)
 
 
 # Politeness and particles around an answer; they pick nothing. 'dạ' and 'vâng' alone still mean yes.
@@ -48,13 +41,8 @@ MIN_PARTIAL_LETTERS = 5
 UNRELATED = 1000
 
 
-def _same(said: str, word: str) -> bool:
-    """A word said matches a known word: equal, or typed without diacritics and equal once folded."""
-    return said == word or (said == fold(said) and said == fold(word))
-
-
 def _is(said: Words, phrases: frozenset[Words]) -> bool:
-    return any(len(said) == len(p) and all(map(_same, said, p)) for p in phrases)
+    return any(len(said) == len(p) and all(map(same_word, said, p)) for p in phrases)
 
 
 def _without_fillers(words: Words) -> Words:
@@ -85,7 +73,7 @@ def _edits(said: Words, choice: Words) -> int:
     counterpart ('rác' for 'đã') makes the runs unrelated, however short the words."""
     if any(_letter_edits(fold(s), fold(c)) > max(1, len(fold(c)) // 4) for s, c in zip(said, choice)):
         return UNRELATED
-    tones = sum(fold(s) == fold(c) and not _same(s, c) for s, c in zip(said, choice))
+    tones = sum(fold(s) == fold(c) and not same_word(s, c) for s, c in zip(said, choice))
     return _letter_edits(fold(" ".join(said)), fold(" ".join(choice))) + tones
 
 
@@ -115,17 +103,17 @@ def _one(indices: list[int]) -> int | None:
 
 def _ordinal(said: Words) -> int | None:
     """'hai', '2', 'số hai', 'cái thứ 3' -> the number; None for anything else."""
-    if not said or not all(any(_same(w, p) for p in ORDINAL_PREFIXES) for w in said[:-1]):
+    if not said or not all(any(same_word(w, p) for p in ORDINAL_PREFIXES) for w in said[:-1]):
         return None
     last = said[-1]
     if last.isdigit():
         return int(last)
-    return next((n for word, n in NUMBERS.items() if _same(last, word)), None)
+    return next((n for word, n in NUMBERS.items() if same_word(last, word)), None)
 
 
 def _end(said: Words) -> str | None:
     """'cái đầu', 'đầu tiên' -> 'first'; 'cái cuối', 'cuối cùng' -> 'last'."""
-    core = tuple(w for w in said if not any(_same(w, p) for p in ORDINAL_PREFIXES))
+    core = tuple(w for w in said if not any(same_word(w, p) for p in ORDINAL_PREFIXES))
     return next((end for end, phrases in ENDS.items() if _is(core, phrases)), None)
 
 
@@ -148,8 +136,8 @@ def _closest(said: Words, choices: list[Words]) -> int | None:
 
 def match_choice(text: str, choices: list[str]) -> int | None:
     """Index of the choice the answer picks, or None when it picks none or several equally well."""
-    said = _words(text)
-    titles = [_words(choice) for choice in choices]
+    said = words(text)
+    titles = [words(choice) for choice in choices]
     if not said:
         return None
     exact = [i for i, title in enumerate(titles) if len(title) == len(said) and _edits(said, title) == 0]

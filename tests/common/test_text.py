@@ -2,7 +2,7 @@ import logging
 
 import pytest
 
-from common.text import MaskingFilter, booking_code_in, fold, mask_sensitive, normalize_phone
+from common.text import MaskingFilter, booking_code_in, fold, mask_sensitive, normalize_phone, same_word, words
 
 
 @pytest.mark.parametrize("text, folded", [
@@ -58,3 +58,15 @@ def test_booking_codes_however_typed():
     assert booking_code_in("hủy lịch lk 482 913 giùm") == "LK-482913"
     assert booking_code_in("LK-482913") == booking_code_in("lk.482913") == "LK-482913"
     assert booking_code_in("LK 48291") is None
+
+
+def test_words_keep_their_diacritics():
+    assert words("Dạ, CÓ! cây   đổ") == ("dạ", "có", "cây", "đổ")
+    assert words("") == ()
+
+
+@pytest.mark.parametrize(("said", "word", "same"), [
+    ("cây", "cây", True), ("cay", "cây", True), ("cày", "cây", False), ("cây", "cay", False), ("cai", "cây", False),
+])
+def test_a_word_typed_without_diacritics_is_the_same_word(said, word, same):
+    assert same_word(said, word) is same
