@@ -77,6 +77,15 @@ async def _free_slots(fhir: FhirClient, facility: str, service: str, day: date, 
 PARTS = {"morning": "sáng", "afternoon": "chiều"}
 
 
+async def _day_still_free(facility: str, service: str, dispatcher, tracker) -> dict:
+    """A day taken from the request before the place or service was known: forgotten if it has no free time."""
+    day = tracker.get_slot("visit_day")
+    if not day or await _free_slots((await services()).fhir, facility, service, date.fromisoformat(day)):
+        return {}
+    dispatcher.utter_message(response="utter_day_unavailable", day=short_day(date.fromisoformat(day)))
+    return {"visit_day": None, "day_part": None, "slot_id": None}
+
+
 def _part(slot: dict) -> str:
     return "morning" if datetime.fromisoformat(slot["start"]).hour < 12 else "afternoon"
 
@@ -132,6 +141,8 @@ class ValidateBookForm(TaskFormValidation):
         if service and service not in {_code(s) for s in schedules}:
             dispatcher.utter_message(response="utter_bad_service")
             return {"facility": facility, "service": None}
+        if service:
+            return {"facility": facility, **await _day_still_free(facility, service, dispatcher, tracker)}
         return {"facility": facility}
 
     async def validate_service(self, value, dispatcher, tracker, domain) -> dict:
@@ -144,10 +155,19 @@ class ValidateBookForm(TaskFormValidation):
         if chosen is None:
             named = entity(tracker, "service")  # a service this place lacks, or an answer that names none
             dispatcher.utter_message(response="utter_bad_service" if named else "utter_unclear_service")
-        return {"service": chosen}
+            return {"service": None}
+        return {"service": chosen, **await _day_still_free(facility, chosen, dispatcher, tracker)}
 
     async def validate_visit_day(self, value, dispatcher, tracker, domain) -> dict:
-        return await self._day(parse_when(str(value or ""), today()), dispatcher, tracker)
+        when = parse_when(str(value or ""), today())
+        if not tracker.get_slot("requested_slot"):
+            # The request itself: a day it names is kept, else nothing is said and the day is asked later.
+            if when.day is None:
+                return {"visit_day": None}
+            if not (tracker.get_slot("facility") and tracker.get_slot("service")):
+                # Checked for free times once the place and the service are known (_day_still_free).
+                return {"visit_day": when.day.isoformat(), "day_part": when.part_of_day}
+        return await self._day(when, dispatcher, tracker)
 
     @staticmethod
     async def _day(when: When, dispatcher, tracker) -> dict:

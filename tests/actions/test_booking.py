@@ -166,6 +166,38 @@ async def test_at_the_summary_a_correction_names_what_changes(city):
     assert said(d) == []
 
 
+async def test_a_day_named_in_the_request_is_kept_and_checked_once_place_and_service_are_known(city):
+    form, d = ValidateBookForm(), CollectingDispatcher()
+    monday, saturday = _next_weekday(0), _next_weekday(5)
+    request = "khám mắt sáng thứ hai tuần sau"
+    assert await form.validate_visit_day(request, d, tracker(request, intent="book_clinic"), {}) == {
+        "visit_day": monday.isoformat(), "day_part": "morning"}
+    full = "khám tim ở bệnh viện trung ương sáng thứ hai tuần sau"
+    checked = await form.validate_visit_day(full, d, tracker(full, intent="book_clinic", slots={
+        "facility": "bv-trung-uong-hue", "service": "tim-mach"}), {})
+    assert checked == {"visit_day": monday.isoformat(), "day_part": "morning"}
+    plain = "tui muốn đặt lịch khám"
+    assert await form.validate_visit_day(plain, d, tracker(plain, intent="book_clinic"), {}) == {"visit_day": None}
+    assert said(d) == []  # nothing said about a day the citizen did not name
+
+    # The place is answered later: a day with no free time (a Saturday) is forgotten, and said so.
+    weekend = {"service": "tim-mach", "visit_day": saturday.isoformat(), "requested_slot": "facility"}
+    button = tracker('/inform{"facility":"bv-trung-uong-hue"}', entities=[("facility", "bv-trung-uong-hue")],
+                     slots=weekend)
+    assert await form.validate_facility("bv-trung-uong-hue", d, button, {}) == {
+        "facility": "bv-trung-uong-hue", "visit_day": None, "day_part": None, "slot_id": None}
+    weekday = {**weekend, "visit_day": monday.isoformat()}
+    button = tracker('/inform{"facility":"bv-trung-uong-hue"}', entities=[("facility", "bv-trung-uong-hue")],
+                     slots=weekday)
+    assert await form.validate_facility("bv-trung-uong-hue", d, button, {}) == {"facility": "bv-trung-uong-hue"}
+    # Or the service is: the same check.
+    answer = tracker("khám tim", entities=[("service", "tim-mach")],
+                     slots={"facility": "bv-trung-uong-hue", "visit_day": saturday.isoformat()})
+    assert await form.validate_service("khám tim", d, answer, {}) == {
+        "service": "tim-mach", "visit_day": None, "day_part": None, "slot_id": None}
+    assert said(d) == ["utter_day_unavailable"] * 2
+
+
 async def test_the_patients_name(city):
     form, d = ValidateBookForm(), CollectingDispatcher()
     tuesday = _next_weekday(1)
