@@ -79,10 +79,13 @@ PARTS = {"morning": "sáng", "afternoon": "chiều"}
 
 async def _day_still_free(facility: str, service: str, dispatcher, tracker) -> dict:
     """A day taken from the request before the place or service was known: forgotten if it has no free time."""
-    day = tracker.get_slot("visit_day")
-    if not day or await _free_slots((await services()).fhir, facility, service, date.fromisoformat(day)):
+    try:
+        day = date.fromisoformat(tracker.get_slot("visit_day") or "")
+    except ValueError:
+        return {}  # none, or the request's words not read yet: validate_visit_day checks that day itself
+    if await _free_slots((await services()).fhir, facility, service, day):
         return {}
-    dispatcher.utter_message(response="utter_day_unavailable", day=short_day(date.fromisoformat(day)))
+    dispatcher.utter_message(response="utter_day_unavailable", day=short_day(day))
     return {"visit_day": None, "day_part": None, "slot_id": None}
 
 

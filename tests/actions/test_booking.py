@@ -198,6 +198,18 @@ async def test_a_day_named_in_the_request_is_kept_and_checked_once_place_and_ser
     assert said(d) == ["utter_day_unavailable"] * 2
 
 
+async def test_a_whole_request_fills_place_service_and_day_at_once(city):
+    form, d = ValidateBookForm(), CollectingDispatcher()
+    request = "dat lich kham tong quat o bv trung uong sang thu hai tuan sau"
+    extracted = {"facility": "bv-trung-uong-hue", "service": "kham-tong-quat", "visit_day": request}
+    activation = tracker(request, intent="book_clinic", slots=extracted,
+                         events=[{"event": "user", "text": request},
+                                 *({"event": "slot", "name": k, "value": v} for k, v in extracted.items())])
+    events = await form.run(d, activation, {"slots": {}, "forms": {"book_form": {"required_slots": list(extracted)}}})
+    assert SlotSet("visit_day", _next_weekday(0).isoformat()) in events and SlotSet("day_part", "morning") in events
+    assert said(d) == []
+
+
 async def test_the_patients_name(city):
     form, d = ValidateBookForm(), CollectingDispatcher()
     tuesday = _next_weekday(1)
