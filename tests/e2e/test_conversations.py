@@ -94,6 +94,14 @@ def test_booking_makes_the_slot_busy_and_cancelling_frees_it(stack):
     assert get_json(slot_url)["status"] == "free"
 
 
+def test_a_booking_asked_in_one_sentence_goes_straight_to_the_times(stack):
+    chat = Chat(stack)
+    answer = chat.say("mệ muốn khám mắt ở bệnh viện trung ương chiều thứ hai tuần sau")
+    assert "Thứ Hai" in answer and "chọn một giờ" in answer
+    times = [b["title"] for m in chat.last for b in m["buttons"]]
+    assert times and all(title.endswith("chiều") for title in times), times
+
+
 def test_with_the_city_down_a_report_is_kept_and_arrives_once(stack):
     stack.stop_cityapi()
     chat = Chat(stack)
