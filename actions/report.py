@@ -24,6 +24,11 @@ _FIELD_TITLES = {"category": "Loại việc", "address": "Địa chỉ", "descri
                  "report_phone": "Số điện thoại"}
 
 
+def _only_yes_or_no(text: str, tracker) -> bool:
+    """'ừ đúng', 'không biết': no place and no description, however long the letters."""
+    return intent(tracker) in ("affirm", "deny") and len(text.split()) <= 3
+
+
 class ValidateReportForm(TaskFormValidation):
     form = "report_form"
 
@@ -46,14 +51,14 @@ class ValidateReportForm(TaskFormValidation):
         if lat and long:
             return {"address": "Vị trí bác đã gửi trên bản đồ", "lat": lat, "long": long}
         text = " ".join(str(value or "").split())
-        if len(text) < 4 or text.startswith("/"):
+        if len(text) < 4 or text.startswith("/") or _only_yes_or_no(text, tracker):
             dispatcher.utter_message(response="utter_bad_address")
             return {"address": None}
         return {"address": text}
 
     def validate_description(self, value, dispatcher, tracker, domain) -> dict:
         text = str(value or "").strip()
-        if len(text) < 4 or text.startswith("/"):
+        if len(text) < 4 or text.startswith("/") or _only_yes_or_no(text, tracker):
             dispatcher.utter_message(response="utter_bad_description")
             return {"description": None}
         if len(text) > MAX_DESCRIPTION:

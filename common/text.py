@@ -21,9 +21,25 @@ def fold(text: str) -> str:
     return " ".join(strip_diacritics(text).lower().split())
 
 
+# Teen-code and abbreviations, keyed by the lower-case token.
+ABBREVIATIONS = {
+    "ko": "không", "k": "không", "kg": "không", "hok": "không", "hông": "không", "hong": "không",
+    "khg": "không", "dc": "được", "đc": "được", "dk": "được", "đk": "được", "j": "gì", "z": "vậy",
+    "v": "vậy", "r": "rồi", "ok": "được", "oke": "được", "okie": "được", "oki": "được",
+    "sdt": "số điện thoại", "sđt": "số điện thoại", "đt": "điện thoại", "dt": "điện thoại",
+    "bv": "bệnh viện", "tyt": "trạm y tế", "ntn": "như thế nào", "bn": "bao nhiêu", "vs": "với",
+    "cb": "cán bộ", "ubnd": "ủy ban nhân dân", "p": "phường", "đc.": "địa chỉ",
+}
+
+
 def words(text: str) -> tuple[str, ...]:
     """Lower-case words with their diacritics: 'Dạ, CÓ!' -> ('dạ', 'có')."""
     return tuple(re.findall(r"\w+", unicodedata.normalize("NFC", text.lower())))
+
+
+def written_out(said: tuple[str, ...]) -> tuple[str, ...]:
+    """Abbreviations written out: ('ko', 'co', 'anh') -> ('không', 'co', 'anh')."""
+    return tuple(part for word in said for part in ABBREVIATIONS.get(word, word).split())
 
 
 def same_word(said: str, word: str) -> bool:

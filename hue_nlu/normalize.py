@@ -9,22 +9,12 @@ from __future__ import annotations
 
 import unicodedata
 
-from common.text import CASE_ID_IN_TEXT, PHONE_IN_TEXT, fold, normalize_phone
+from common.text import ABBREVIATIONS, CASE_ID_IN_TEXT, PHONE_IN_TEXT, fold, normalize_phone
 from hue_nlu.numbers import spoken_numbers
 
 # Every phone number or case code, written or said, looks the same to the classifier:
 # the digits themselves say nothing about the intent, and "không không…" is not a refusal.
 PHONE, CASE_CODE, REST_OF_NUMBER = "sodienthoai", "maphananh", "."
-
-# Teen-code and abbreviations, keyed by the lower-case token.
-ABBREVIATIONS = {
-    "ko": "không", "k": "không", "kg": "không", "hok": "không", "hông": "không", "hong": "không",
-    "khg": "không", "dc": "được", "đc": "được", "dk": "được", "đk": "được", "j": "gì", "z": "vậy",
-    "v": "vậy", "r": "rồi", "ok": "được", "oke": "được", "okie": "được", "oki": "được",
-    "sdt": "số điện thoại", "sđt": "số điện thoại", "đt": "điện thoại", "dt": "điện thoại",
-    "bv": "bệnh viện", "tyt": "trạm y tế", "ntn": "như thế nào", "bn": "bao nhiêu", "vs": "với",
-    "cb": "cán bộ", "ubnd": "ủy ban nhân dân", "p": "phường", "đc.": "địa chỉ",
-}
 
 # Huế words and their standard forms (accented spellings only: without diacritics most collide).
 DIALECT = {

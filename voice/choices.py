@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from common.text import fold, same_word, words
+from common.text import fold, same_word, words, written_out
 
 Words = tuple[str, ...]
 
@@ -136,7 +136,7 @@ def _closest(said: Words, choices: list[Words]) -> int | None:
 
 def match_choice(text: str, choices: list[str]) -> int | None:
     """Index of the choice the answer picks, or None when it picks none or several equally well."""
-    said = words(text)
+    said = written_out(words(text))  # 'ko co anh' answers 'Không có ảnh'
     titles = [words(choice) for choice in choices]
     if not said:
         return None

@@ -43,6 +43,9 @@ async def test_address_description_photo_phone():
         "address": "Vị trí bác đã gửi trên bản đồ", "lat": "16.4637", "long": "107.5909"}
     assert form.validate_address("  kiệt 5   Chi Lăng ", d, tracker(), {}) == {"address": "kiệt 5 Chi Lăng"}
     assert form.validate_address("ở", d, tracker(), {}) == {"address": None}
+    assert form.validate_address("ừ đúng", d, tracker("ừ đúng", intent="affirm"), {}) == {"address": None}
+    assert form.validate_address("không, ở đường Lê Lợi", d, tracker(intent="deny"), {}) == {
+        "address": "không, ở đường Lê Lợi"}
     assert form.validate_description("rác", d, tracker(), {}) == {"description": None}
     assert form.validate_description("x" * 4001, d, tracker(), {}) == {"description": None}
     assert form.validate_photo("không có", d, tracker(intent="deny"), {}) == {"photo": "none"}
@@ -51,7 +54,7 @@ async def test_address_description_photo_phone():
         "report_phone": "0905123456", "user_phone": "0905123456"}
     assert form.validate_report_phone("bỏ qua", d, tracker(intent="deny"), {}) == {"report_phone": "none"}
     assert form.validate_report_phone("12345", d, tracker(), {}) == {"report_phone": None}
-    assert said(d) == ["utter_bad_address", "utter_bad_description", "utter_bad_description_long",
+    assert said(d) == ["utter_bad_address", "utter_bad_address", "utter_bad_description", "utter_bad_description_long",
                        "utter_bad_photo", "utter_bad_phone"]
 
 

@@ -137,3 +137,8 @@ def test_a_bare_number_is_a_position_even_where_times_start_with_it(answer, inde
 
 def test_a_number_that_is_a_whole_choice_is_that_choice():
     assert match_choice("1", ["3", "2", "1"]) == 2
+
+
+@pytest.mark.parametrize("answer", ["ko co anh", "k co anh", "hong co anh", "không có ảnh", "khong co anh a"])
+def test_abbreviations_typed_are_written_out(answer):
+    assert match_choice(answer, ["Không có ảnh"]) == 0
