@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 
 from common.clock import LOCAL_TZ
-from common.text import fold, normalize_phone
+from common.text import fold, normalize_phone, words, written_out
 
 from . import forms
 from .clients.fhir import FhirClient, SlotTaken
@@ -30,8 +30,9 @@ _EDITS = {
     "visit_day": ["visit_day", "day_part", "slot_id"],
     "patient_name": ["patient_name", "patient_phone", "user_name", "user_phone"],
 }
-# A name never starts with these: the answer corrects an earlier one ("không, đổi qua thứ Sáu").
-_CORRECTION_WORDS = {"khong", "ko", "k", "hong", "sai", "doi", "thoi"}
+# A name never starts with these (abbreviations written out): the answer corrects an earlier one
+# ("ko, đổi qua thứ Sáu").
+_CORRECTION_WORDS = {"khong", "sai", "doi", "thoi"}
 _EDIT_TITLES = {"facility": "Nơi khám", "service": "Loại khám", "visit_day": "Ngày giờ",
                 "patient_name": "Họ tên, số điện thoại"}
 
@@ -215,16 +216,17 @@ class ValidateBookForm(TaskFormValidation):
         return {"slot_id": None}
 
     async def validate_patient_name(self, value, dispatcher, tracker, domain) -> dict:
-        words = str(value or "").split()
-        correcting = bool(words) and fold(words[0]).strip(",.!") in _CORRECTION_WORDS
+        parts = str(value or "").split()
+        first = written_out(words(str(value or "")))[:1]
+        correcting = bool(first) and fold(first[0]) in _CORRECTION_WORDS
         when = parse_when(str(value or ""), today()) if correcting else None
         if when and when.day is not None:
             # "không, đổi qua thứ Sáu": that day's times are offered, then the name is asked again.
             return {"patient_name": None, "slot_id": None, **await self._day(when, dispatcher, tracker)}
-        if correcting or len(words) < 2 or len(" ".join(words)) > 80 or any(ch.isdigit() for ch in "".join(words)):
+        if correcting or len(parts) < 2 or len(" ".join(parts)) > 80 or any(ch.isdigit() for ch in "".join(parts)):
             dispatcher.utter_message(response="utter_bad_name")
             return {"patient_name": None}
-        name = " ".join(w[:1].upper() + w[1:].lower() for w in words)
+        name = " ".join(w[:1].upper() + w[1:].lower() for w in parts)
         return {"patient_name": name, "user_name": name}
 
     def validate_patient_phone(self, value, dispatcher, tracker, domain) -> dict:
