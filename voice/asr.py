@@ -135,9 +135,10 @@ class _VoskStream(Stream):
         return self._recognizer
 
     def accept(self, pcm: Pcm) -> Transcript | None:
-        if not self._engine().AcceptWaveform(_pcm16(pcm).tobytes()):
+        engine = self._engine()  # held to the end, even if close() drops it meanwhile
+        if not engine.AcceptWaveform(_pcm16(pcm).tobytes()):
             return None
-        transcript = self._final(self._recognizer.Result())
+        transcript = self._final(engine.Result())
         return transcript if transcript.text else None
 
     def partial(self) -> Transcript:
