@@ -229,6 +229,19 @@ async def test_the_patients_name(city):
     assert said(d) == ["utter_bad_name"] * 4
 
 
+async def test_a_half_day_with_every_time_taken_is_said_to_be_full(city):
+    wednesday = _next_weekday(2)
+    start = datetime.fromisoformat(f"{wednesday.isoformat()}T12:00:00+07:00")
+    afternoon = await city.fhir.free_slots("bv-trung-uong-hue-tim-mach", start, start + timedelta(hours=12))
+    assert afternoon
+    for i, slot in enumerate(afternoon):
+        await city.fhir.book(slot["id"], "Nguyễn Văn An", "0905123456", f"web-test-{i:04d}")
+    form, d = ValidateBookForm(), CollectingDispatcher()
+    slots = {"facility": "bv-trung-uong-hue", "service": "tim-mach", "visit_day": wednesday.isoformat()}
+    assert await form.validate_slot_id("chiều", d, tracker("chiều", slots=slots), {}) == {"slot_id": None}
+    assert said(d) == ["utter_part_full"] and d.messages[0]["part"] == "chiều"
+
+
 async def test_a_half_day_asked_for_at_the_time_question_is_not_a_miss(city):
     monday = _next_weekday(0)
     form = ValidateBookForm()
