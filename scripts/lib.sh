@@ -76,6 +76,15 @@ rasa_env() {
 }
 
 train_if_changed() {
+    # Starts at the same moment (one more Rasa server) train once: the later waits, then finds the model current.
+    mkdir -p "$ROOT/models"
+    exec 9>"$ROOT/models/.train.lock"
+    flock 9
+    train_when_stale
+    exec 9>&-
+}
+
+train_when_stale() {
     # Train models/trolyhue.tar.gz when the domain, config, training data or our NLU components changed.
     local stamp="$ROOT/models/.trained.sha256" wanted
     wanted=$(cat "$ROOT/config.yml" "$ROOT/domain.yml" "$ROOT"/nlu_data/*.yml "$ROOT"/hue_nlu/*.py \

@@ -45,15 +45,15 @@ def _is(said: Words, phrases: frozenset[Words]) -> bool:
     return any(len(said) == len(p) and all(map(same_word, said, p)) for p in phrases)
 
 
-def _without_fillers(words: Words) -> Words:
+def _without_fillers(said: Words) -> Words:
     longest = max(map(len, FILLERS))
     kept, i = [], 0
-    while i < len(words):
-        size = next((n for n in range(longest, 0, -1) if _is(words[i:i + n], FILLERS)), 0)
+    while i < len(said):
+        size = next((n for n in range(longest, 0, -1) if _is(said[i:i + n], FILLERS)), 0)
         if size:
             i += size
         else:
-            kept.append(words[i])
+            kept.append(said[i])
             i += 1
     return tuple(kept)
 

@@ -26,10 +26,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def run(coroutine):
-    return asyncio.run(coroutine)
-
-
 async def fresh_database(name: str) -> str:
     """An empty database beside TEST_DATABASE_URL's, its URL in the plain form every store accepts."""
     server = os.environ["TEST_DATABASE_URL"]
@@ -81,7 +77,7 @@ def redis_port(tmp_path_factory):
 def deployment(tmp_path_factory, redis_port):
     """A whole stack plus a second Rasa server, all on PostgreSQL and Redis."""
     # One database per system, as in production (cityapi and Rasa would both have a table named events).
-    databases = {name: run(fresh_database(f"trolyhue_scale_{name}")) for name in ("city", "actions", "rasa")}
+    databases = {name: asyncio.run(fresh_database(f"trolyhue_scale_{name}")) for name in ("city", "actions", "rasa")}
     stores = {"DATABASE_URL": databases["city"], "ACTIONS_DATABASE_URL": databases["actions"],
               "RASA_TRACKER_URL": databases["rasa"],
               "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis_port)}
@@ -126,10 +122,10 @@ def test_a_report_goes_on_whichever_rasa_server_gets_each_message(deployment):
     assert report["service_code"] == "den_duong"
     assert report["address"] == "kiệt 45 đường Phan Đình Phùng"
     # Everything is in PostgreSQL: the conversation, the city's record, and no SQLite file was made.
-    stored = run(query(databases["rasa"], "SELECT count(*) FROM events WHERE sender_id = :sender",
+    stored = asyncio.run(query(databases["rasa"], "SELECT count(*) FROM events WHERE sender_id = :sender",
                        sender=chat.sender))
     assert stored[0][0] >= 20
-    assert run(query(databases["city"], "SELECT count(*) FROM service_requests WHERE id = :id",
+    assert asyncio.run(query(databases["city"], "SELECT count(*) FROM service_requests WHERE id = :id",
                      id=case_id)) == [(1,)]
     assert not list(first.var.glob("*.sqlite3")) and not list(second.var.glob("*.sqlite3"))
 
