@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 
-from common.clock import LOCAL_TZ
+from common.clock import LOCAL_TZ, local_now, today
 from common.text import fold, normalize_phone, words, written_out
 
 from . import forms
@@ -46,10 +46,6 @@ def _is_station(location: dict) -> bool:
     return any(t.get("text") == "Trạm y tế" for t in location.get("type", []))
 
 
-def today() -> date:
-    return datetime.now(LOCAL_TZ).date()
-
-
 def _code(service: dict) -> str:
     return service["serviceType"][0]["coding"][0]["code"]
 
@@ -67,7 +63,7 @@ async def _free_slots(fhir: FhirClient, facility: str, service: str, day: date, 
     schedule = await _schedule(fhir, facility, service)
     if schedule is None:
         return []
-    start = max(datetime.combine(day, time(0), LOCAL_TZ), datetime.now(LOCAL_TZ))
+    start = max(datetime.combine(day, time(0), LOCAL_TZ), local_now())
     end = datetime.combine(day + timedelta(days=days), time(0), LOCAL_TZ)
     if start >= end:
         return []
@@ -383,6 +379,6 @@ class ActionBookAppointment(Action):
     @staticmethod
     async def _already_ours(fhir: FhirClient, account: str, slot_id: str) -> dict | None:
         """A retried booking whose first try went through is ours, not taken."""
-        since = datetime.now(LOCAL_TZ) - timedelta(days=1)
+        since = local_now() - timedelta(days=1)
         return next((a for a in await fhir.appointments_of(account, since)
                      if a["slot"][0]["reference"] == f"Slot/{slot_id}"), None)

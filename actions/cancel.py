@@ -1,12 +1,10 @@
 """Cancelling a clinic visit: pick one of the sender's upcoming appointments, confirm, cancel."""
 from __future__ import annotations
 
-from datetime import datetime
-
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop
 
-from common.clock import LOCAL_TZ
+from common.clock import local_now
 from common.text import booking_code_in
 
 from . import forms
@@ -17,7 +15,7 @@ from .wording import when_text
 
 
 async def _upcoming(tracker: Tracker) -> list[dict]:
-    return await (await services()).fhir.appointments_of(tracker.sender_id, datetime.now(LOCAL_TZ))
+    return await (await services()).fhir.appointments_of(tracker.sender_id, local_now())
 
 
 def _label(appointment: dict) -> str:

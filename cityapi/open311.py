@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from common.clock import parse_iso, to_iso, utcnow
+from common.clock import local_now, parse_iso, to_iso, utcnow
 from common.text import normalize_phone
 
 from . import db
@@ -228,9 +228,9 @@ async def create_request(request: web.Request) -> web.Response:
             "attributes": _attributes(form, service.attributes),
             **_contact(form),
         }
-        now = utcnow()
+        now, year = utcnow(), local_now().year  # the year of the code is Huế's
         # Taking the next number first serialises creations, so the retry check is race-free.
-        number = await db.next_value(conn, f"case:{now.year}")
+        number = await db.next_value(conn, f"case:{year}")
         existing = await _find_retry(conn, key, fields, settings(request).duplicate_window)
         if existing is not None:
             await conn.rollback()
@@ -239,7 +239,7 @@ async def create_request(request: web.Request) -> web.Response:
                   "account_id": fields["account_id"]}],
                 headers={"Idempotent-Replayed": "true"},
             )
-        case_id = f"PA-{now.year}-{number:06d}"
+        case_id = f"PA-{year}-{number:06d}"
         await conn.execute(sa.insert(db.service_requests).values(
             id=case_id, status="received", client=client, idempotency_key=key,
             requested_at=now, updated_at=now,

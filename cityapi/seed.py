@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from common import clock
 from common.clock import LOCAL_TZ, to_utc
 from common.database import insert_missing
 
@@ -63,7 +64,7 @@ def _slot_rows(schedule: sa.Row, days: list[date]) -> list[dict]:
 
 async def ensure_slots(engine: AsyncEngine, days_ahead: int, today: date | None = None) -> int:
     """Create the free slots of the coming working days that do not exist yet."""
-    today = today or datetime.now(LOCAL_TZ).date()
+    today = today or clock.today()
     days = working_days(today, days_ahead)
     async with engine.begin() as conn:
         before = await conn.scalar(sa.select(sa.func.count()).select_from(db.slots))
@@ -85,7 +86,7 @@ async def seed(engine: AsyncEngine, days_ahead: int) -> None:
 async def refresh_slots_daily(engine: AsyncEngine, days_ahead: int) -> None:
     """Keep the booking window rolling: extend it a little after each local midnight."""
     while True:
-        now = datetime.now(LOCAL_TZ)
+        now = clock.local_now()
         tomorrow = datetime.combine(now.date() + timedelta(days=1), time(0, 5), LOCAL_TZ)
         await asyncio.sleep((tomorrow - now).total_seconds())
         try:

@@ -6,6 +6,8 @@ import secrets
 
 import pytest
 
+from common import clock
+
 API_KEY = secrets.token_hex(16)
 OFFICER_TOKEN = secrets.token_hex(16)
 OTHER_OFFICER_TOKEN = secrets.token_hex(16)
@@ -35,6 +37,13 @@ async def database_url(request, tmp_path):
         await conn.execute(sa.text("CREATE SCHEMA public"))
     await engine.dispose()
     yield url
+
+@pytest.fixture
+def clock_at():
+    """`clock_at(moment)` makes a moment now for this test (a naive one is Huế time); the clock runs on."""
+    yield clock.set_now
+    clock.set_now(None)
+
 
 # Measurements tests want shown at the end of the run (NLU quality and the like).
 REPORTS: list[str] = []

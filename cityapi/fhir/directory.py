@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from common.clock import to_iso
+from common.clock import to_iso, utcnow
 from common.text import fold
 
 from .. import db
@@ -246,9 +246,18 @@ async def read_schedule(request: web.Request) -> web.Response:
 
 # -- Slot ------------------------------------------------------------------------------
 
+def _slot_status() -> sa.ColumnElement:
+    """A slot that has begun is no longer free to book, whatever its row says: search and booking agree."""
+    sl = db.slots
+    return sa.case((sa.and_(sl.c.status == "free", sl.c.start <= utcnow()), "busy-unavailable"),
+                   else_=sl.c.status)
+
+
 def _slot_query() -> sa.Select:
     sl, s = db.slots, db.schedules
-    return sa.select(sl, s.c.service_type).join(s, s.c.id == sl.c.schedule_id)
+    columns = [c for c in sl.c if c.name != "status"]
+    return (sa.select(*columns, _slot_status().label("status"), s.c.service_type)
+            .join(s, s.c.id == sl.c.schedule_id))
 
 
 def _slot_json(row: sa.Row) -> dict:
@@ -278,7 +287,7 @@ async def search_slots(request: web.Request) -> web.Response:
         statuses = value.split(",")
         if not set(statuses) <= SLOT_STATUSES:
             raise ApiError(400, f"Trạng thái khung giờ không hợp lệ: {value}.")
-        stmt = stmt.where(sl.c.status.in_(statuses))
+        stmt = stmt.where(_slot_status().in_(statuses))
     stmt = stmt.where(*date_clauses(sl.c.start, params.getall("start", [])))
     codes = service_codes(params.getall("service-type", []))
     if codes:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+import pytest
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -14,17 +15,32 @@ from actions.booking import (
     ActionBookAppointment,
     ValidateBookForm,
     slot_choices,
-    today,
 )
 from actions.cancel import ActionAskAppointmentId, ActionCancelAppointment, ValidateCancelForm
+from cityapi.seed import working_days
+from common.clock import today
 from tests.actions.conftest import said, tracker
 
+pytestmark = pytest.mark.clock  # also run at fixed instants (scripts/test)
 
-def _next_weekday(weekday: int) -> date:
-    day = today() + timedelta(days=1)
-    while day.weekday() != weekday:
-        day += timedelta(days=1)
-    return day
+
+def _open_day(nth: int = 0) -> date:
+    """The clinics' next working day after today (nth=1: the one after), holidays skipped."""
+    return working_days(today() + timedelta(days=1), nth + 1)[nth]
+
+
+def _next_week(weekday: int) -> date:
+    """What "thứ … tuần sau" names: that weekday of next week."""
+    return today() + timedelta(days=7 - today().weekday() + weekday)
+
+
+def _closed_day() -> date:
+    """The next Saturday: no clinic works."""
+    return today() + timedelta(days=(5 - today().weekday()) % 7 or 7)
+
+
+def _said(day: date) -> str:
+    return f"{day.day}/{day.month}"
 
 
 async def test_facility_by_button_ward_or_name(city):
@@ -99,19 +115,23 @@ async def test_service_day_and_slot(city):
     assert await form.validate_service("thứ sáu", d, tracker("thứ sáu", slots={"facility": "tyt-vy-da"}), {}) == {
         "service": None}
     slots["service"] = "tim-mach"
-    monday = _next_weekday(0)
+    assert said(d) == ["utter_bad_service", "utter_unclear_service"]
+    d, monday = CollectingDispatcher(), _next_week(0)
     result = await form.validate_visit_day("chiều thứ hai tuần sau", d, tracker(slots=slots), {})
-    assert result["day_part"] == "afternoon" and date.fromisoformat(result["visit_day"]).weekday() == 0
-    assert date.fromisoformat(result["visit_day"]) >= monday
-    saturday = _next_weekday(5)
-    sat = await form.validate_visit_day(f"{saturday.day}/{saturday.month}", d, tracker(slots=slots), {})
+    if monday in working_days(monday, 1):
+        assert result == {"visit_day": monday.isoformat(), "day_part": "afternoon"}
+    else:  # a public holiday
+        assert result == {"visit_day": None} and said(d) == ["utter_day_unavailable"]
+    d = CollectingDispatcher()
+    sat = await form.validate_visit_day(_said(_closed_day()), d, tracker(slots=slots), {})
     assert sat == {"visit_day": None}
     assert await form.validate_visit_day("hôm qua", d, tracker(slots=slots), {}) == {"visit_day": None}
-    exact = await form.validate_visit_day(f"9 giờ sáng {monday.day}/{monday.month}", d, tracker(slots=slots), {})
-    assert exact["visit_day"] == monday.isoformat() and exact["slot_id"]
-    assert said(d) == ["utter_bad_service", "utter_unclear_service", "utter_day_unavailable", "utter_bad_day"]
+    day = _open_day()
+    exact = await form.validate_visit_day(f"9 giờ sáng {_said(day)}", d, tracker(slots=slots), {})
+    assert exact["visit_day"] == day.isoformat() and exact["slot_id"]
+    assert said(d) == ["utter_day_unavailable", "utter_bad_day"]
 
-    slots.update(visit_day=monday.isoformat(), day_part=None)
+    slots.update(visit_day=day.isoformat(), day_part=None)
     d = CollectingDispatcher()
     await ActionAskSlotId().run(d, tracker(slots=slots), {})
     titles = [b["title"] for b in d.messages[0]["buttons"]]
@@ -129,8 +149,8 @@ async def test_service_day_and_slot(city):
 
 async def test_at_the_time_question_a_half_day_or_another_day_changes_what_is_offered(city):
     form, d = ValidateBookForm(), CollectingDispatcher()
-    monday, tuesday = _next_weekday(0), _next_weekday(1)
-    slots = {"facility": "bv-trung-uong-hue", "service": "tim-mach", "visit_day": monday.isoformat(),
+    day, other = _open_day(), _open_day(1)
+    slots = {"facility": "bv-trung-uong-hue", "service": "tim-mach", "visit_day": day.isoformat(),
              "day_part": None}
     assert await form.validate_slot_id("chiều", d, tracker("chiều", slots=slots), {}) == {
         "slot_id": None, "day_part": "afternoon"}
@@ -138,24 +158,25 @@ async def test_at_the_time_question_a_half_day_or_another_day_changes_what_is_of
     assert [b["title"] for b in d.messages[0]["buttons"]] == [
         "1 giờ 30 chiều", "1 giờ 50 chiều", "2 giờ 10 chiều", "2 giờ 30 chiều"]
     d = CollectingDispatcher()
-    other_day = await form.validate_slot_id("ko, đổi qua thứ ba", d, tracker("ko, đổi qua thứ ba", slots=slots), {})
-    assert other_day == {"slot_id": None, "visit_day": tuesday.isoformat(), "day_part": None}
+    change = f"ko, đổi qua {_said(other)}"
+    other_day = await form.validate_slot_id(change, d, tracker(change, slots=slots), {})
+    assert other_day == {"slot_id": None, "visit_day": other.isoformat(), "day_part": None}
     assert await form.validate_slot_id("8 giờ tối", d, tracker("8 giờ tối", slots=slots), {}) == {"slot_id": None}
     assert said(d) == ["utter_bad_slot"]
 
 
 async def test_at_the_summary_a_correction_names_what_changes(city):
     form, d = ValidateBookForm(), CollectingDispatcher()
-    monday, tuesday = _next_weekday(0), _next_weekday(1)
-    slots = {"facility": "bv-trung-uong-hue", "service": "tim-mach", "visit_day": monday.isoformat(),
+    day, other = _open_day(), _open_day(1)
+    slots = {"facility": "bv-trung-uong-hue", "service": "tim-mach", "visit_day": day.isoformat(),
              "day_part": "afternoon", "slot_id": "some-slot"}
 
     async def confirm(text: str, **kwargs) -> dict:
         return await form.validate_booking_confirmed(text, d, tracker(text, slots=slots, **kwargs), {})
 
     assert await confirm("đặt đi", intent="affirm") == {"booking_confirmed": "yes"}
-    assert await confirm("không, đổi qua thứ ba") == {"slot_id": None, "visit_day": tuesday.isoformat(),
-                                                      "day_part": None, "booking_confirmed": None}
+    assert await confirm(f"không, đổi qua {_said(other)}") == {
+        "slot_id": None, "visit_day": other.isoformat(), "day_part": None, "booking_confirmed": None}
     assert await confirm("số điện thoại là 0914 222 333", entities=[("phone", "0914222333")]) == {
         "patient_phone": "0914222333", "user_phone": "0914222333", "booking_confirmed": None}
     assert await confirm('/inform{"edit_field":"service"}', entities=[("edit_field", "service")]) == {
@@ -168,14 +189,14 @@ async def test_at_the_summary_a_correction_names_what_changes(city):
 
 async def test_a_day_named_in_the_request_is_kept_and_checked_once_place_and_service_are_known(city):
     form, d = ValidateBookForm(), CollectingDispatcher()
-    monday, saturday = _next_weekday(0), _next_weekday(5)
+    day, saturday = _open_day(), _closed_day()
     request = "khám mắt sáng thứ hai tuần sau"
     assert await form.validate_visit_day(request, d, tracker(request, intent="book_clinic"), {}) == {
-        "visit_day": monday.isoformat(), "day_part": "morning"}
-    full = "khám tim ở bệnh viện trung ương sáng thứ hai tuần sau"
+        "visit_day": _next_week(0).isoformat(), "day_part": "morning"}
+    full = f"khám tim ở bệnh viện trung ương sáng {_said(day)}"
     checked = await form.validate_visit_day(full, d, tracker(full, intent="book_clinic", slots={
         "facility": "bv-trung-uong-hue", "service": "tim-mach"}), {})
-    assert checked == {"visit_day": monday.isoformat(), "day_part": "morning"}
+    assert checked == {"visit_day": day.isoformat(), "day_part": "morning"}
     plain = "tui muốn đặt lịch khám"
     assert await form.validate_visit_day(plain, d, tracker(plain, intent="book_clinic"), {}) == {"visit_day": None}
     assert said(d) == []  # nothing said about a day the citizen did not name
@@ -186,7 +207,7 @@ async def test_a_day_named_in_the_request_is_kept_and_checked_once_place_and_ser
                      slots=weekend)
     assert await form.validate_facility("bv-trung-uong-hue", d, button, {}) == {
         "facility": "bv-trung-uong-hue", "visit_day": None, "day_part": None, "slot_id": None}
-    weekday = {**weekend, "visit_day": monday.isoformat()}
+    weekday = {**weekend, "visit_day": day.isoformat()}
     button = tracker('/inform{"facility":"bv-trung-uong-hue"}', entities=[("facility", "bv-trung-uong-hue")],
                      slots=weekday)
     assert await form.validate_facility("bv-trung-uong-hue", d, button, {}) == {"facility": "bv-trung-uong-hue"}
@@ -200,20 +221,21 @@ async def test_a_day_named_in_the_request_is_kept_and_checked_once_place_and_ser
 
 async def test_a_whole_request_fills_place_service_and_day_at_once(city):
     form, d = ValidateBookForm(), CollectingDispatcher()
-    request = "dat lich kham tong quat o bv trung uong sang thu hai tuan sau"
+    day = _open_day()
+    request = f"dat lich kham tong quat o bv trung uong sang ngay {_said(day)}"
     extracted = {"facility": "bv-trung-uong-hue", "service": "kham-tong-quat", "visit_day": request}
     activation = tracker(request, intent="book_clinic", slots=extracted,
                          events=[{"event": "user", "text": request},
                                  *({"event": "slot", "name": k, "value": v} for k, v in extracted.items())])
     events = await form.run(d, activation, {"slots": {}, "forms": {"book_form": {"required_slots": list(extracted)}}})
-    assert SlotSet("visit_day", _next_weekday(0).isoformat()) in events and SlotSet("day_part", "morning") in events
+    assert SlotSet("visit_day", day.isoformat()) in events and SlotSet("day_part", "morning") in events
     assert said(d) == []
 
 
 async def test_the_patients_name(city):
     form, d = ValidateBookForm(), CollectingDispatcher()
-    tuesday = _next_weekday(1)
-    slots = {"facility": "bv-trung-uong-hue", "service": "tim-mach", "visit_day": _next_weekday(0).isoformat(),
+    day, other = _open_day(), _open_day(1)
+    slots = {"facility": "bv-trung-uong-hue", "service": "tim-mach", "visit_day": day.isoformat(),
              "slot_id": "some-slot"}
 
     async def name(text: str) -> dict:
@@ -221,8 +243,8 @@ async def test_the_patients_name(city):
 
     assert await name("nguyễn thị lan") == {"patient_name": "Nguyễn Thị Lan", "user_name": "Nguyễn Thị Lan"}
     assert await name("Lê Thị Mai") == {"patient_name": "Lê Thị Mai", "user_name": "Lê Thị Mai"}  # not tomorrow
-    assert await name("ko, đổi qua thứ ba") == {"patient_name": None, "slot_id": None,
-                                                "visit_day": tuesday.isoformat(), "day_part": None}
+    assert await name(f"ko, đổi qua {_said(other)}") == {"patient_name": None, "slot_id": None,
+                                                         "visit_day": other.isoformat(), "day_part": None}
     assert said(d) == []
     for not_a_name in ("Lan", "Lan 72 tuổi", "không phải", "thôi khỏi"):
         assert await name(not_a_name) == {"patient_name": None}
@@ -230,25 +252,24 @@ async def test_the_patients_name(city):
 
 
 async def test_a_half_day_with_every_time_taken_is_said_to_be_full(city):
-    wednesday = _next_weekday(2)
-    start = datetime.fromisoformat(f"{wednesday.isoformat()}T12:00:00+07:00")
+    day = _open_day()
+    start = datetime.fromisoformat(f"{day.isoformat()}T12:00:00+07:00")
     afternoon = await city.fhir.free_slots("bv-trung-uong-hue-tim-mach", start, start + timedelta(hours=12))
     assert afternoon
     for i, slot in enumerate(afternoon):
         await city.fhir.book(slot["id"], "Nguyễn Văn An", "0905123456", f"web-test-{i:04d}")
     form, d = ValidateBookForm(), CollectingDispatcher()
-    slots = {"facility": "bv-trung-uong-hue", "service": "tim-mach", "visit_day": wednesday.isoformat()}
+    slots = {"facility": "bv-trung-uong-hue", "service": "tim-mach", "visit_day": day.isoformat()}
     assert await form.validate_slot_id("chiều", d, tracker("chiều", slots=slots), {}) == {"slot_id": None}
     assert said(d) == ["utter_part_full"] and d.messages[0]["part"] == "chiều"
 
 
 async def test_a_half_day_asked_for_at_the_time_question_is_not_a_miss(city):
-    monday = _next_weekday(0)
     form = ValidateBookForm()
     domain = {"slots": {}, "forms": {"book_form": {"required_slots": ["slot_id"]}}}
     afternoon = tracker("buổi chiều", intent="inform",
                         slots={"requested_slot": "slot_id", "form_misses": 1, "facility": "bv-trung-uong-hue",
-                               "service": "tim-mach", "visit_day": monday.isoformat()},
+                               "service": "tim-mach", "visit_day": _open_day().isoformat()},
                         events=[{"event": "user", "text": "buổi chiều"},
                                 {"event": "slot", "name": "slot_id", "value": "buổi chiều"}])
     d = CollectingDispatcher()
@@ -275,7 +296,7 @@ async def _book(city, slot_id: str, name="Nguyễn Thị Lan", phone="0905123456
 
 
 async def _first_free_slot(city) -> dict:
-    start = datetime.fromisoformat(f"{_next_weekday(1).isoformat()}T00:00:00+07:00")
+    start = datetime.fromisoformat(f"{_open_day().isoformat()}T00:00:00+07:00")
     return (await city.fhir.free_slots("bv-trung-uong-hue-tim-mach", start, start + timedelta(days=1)))[0]
 
 

@@ -4,6 +4,8 @@ import pytest
 
 from actions.dates import When, parse_when
 
+pytestmark = pytest.mark.clock  # also run at fixed instants (scripts/test)
+
 SATURDAY = date(2026, 11, 28)
 MONDAY = date(2026, 11, 30)
 YEAR_END = date(2026, 12, 30)  # a Wednesday

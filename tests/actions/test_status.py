@@ -1,10 +1,13 @@
 import aiohttp
+import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.status import ActionCheckStatus
 from tests.actions.conftest import said, tracker
 from tests.cityapi.helpers import OFFICER_TOKEN
+
+pytestmark = pytest.mark.clock  # also run at fixed instants (scripts/test)
 
 REPORT = {"service_code": "den_duong", "description": "Đèn đường tắt cả tuần",
           "address_string": "đường Lê Lợi", "account_id": "web-test-0001"}

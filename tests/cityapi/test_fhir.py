@@ -5,9 +5,12 @@ import asyncio
 import re
 from datetime import date, datetime, timedelta, timezone
 
+import pytest
 import sqlalchemy as sa
 
 from cityapi import db
+from cityapi.seed import working_days
+from common import clock
 from common.database import create_engine
 from tests.cityapi.helpers import (
     ACCOUNT_SYSTEM,
@@ -19,6 +22,8 @@ from tests.cityapi.helpers import (
     free_slots,
     search,
 )
+
+pytestmark = pytest.mark.clock  # also run at fixed instants (scripts/test)
 
 LOCAL = timezone(timedelta(hours=7))
 
@@ -100,7 +105,7 @@ async def test_slots_cover_14_working_days_in_morning_and_afternoon(client):
     assert all(s["start"].endswith("+07:00") for s in slots)
     days = sorted({s.date() for s in starts})
     assert len(days) == 14 and all(d.weekday() < 5 for d in days)
-    assert days[0] >= datetime.now(LOCAL).date()
+    assert days[0] >= clock.today()
     first_day = [s.time().isoformat("minutes") for s in starts if s.date() == days[0]]
     assert first_day[0] == "07:00" and first_day[12] == "11:00" and first_day[13] == "13:30"
     assert first_day[-1] == "16:10"
@@ -112,7 +117,7 @@ async def test_slots_cover_14_working_days_in_morning_and_afternoon(client):
 
 
 async def test_slot_search_by_window_service_type_and_count(client):
-    day = (await free_slots(client, count=1))[0]["start"][:10]
+    day = working_days(clock.today() + timedelta(days=1), 1)[0].isoformat()
     following = (date.fromisoformat(day) + timedelta(days=1)).isoformat()
     params = [("schedule", "Schedule/bv-trung-uong-hue-tim-mach"), ("status", "free"),
               ("start", f"ge{day}T13:00:00+07:00"), ("start", f"lt{following}"),
@@ -236,10 +241,28 @@ async def test_cancel_with_put(client):
     check_outcome(await unknown.json(), "not-found")
 
 
+async def test_a_slot_that_has_begun_is_not_offered_as_free(client, clock_at):
+    day = working_days(clock.today() + timedelta(days=1), 1)[0]
+    clock_at(datetime.combine(day, datetime.min.time()).replace(hour=9, minute=5))
+    free = await free_slots(client, count=1)
+    assert free[0]["start"] == f"{day.isoformat()}T09:20:00+07:00"
+    everything = await search(client, "Slot", {"schedule": "bv-trung-uong-hue-tim-mach", "start": day.isoformat()})
+    begun = [e["resource"] for e in everything["entry"] if e["resource"]["start"] < free[0]["start"]]
+    assert len(begun) == 7 and {s["status"] for s in begun} == {"busy-unavailable"}
+    assert (await (await client.get(f"{FHIR}/Slot/{begun[-1]['id']}")).json())["status"] == "busy-unavailable"
+    unavailable = await search(client, "Slot", {"schedule": "bv-trung-uong-hue-tim-mach",
+                                                "status": "busy-unavailable", "start": day.isoformat()})
+    assert unavailable["total"] == 7
+    response = await book(client, begun[-1]["id"])
+    assert response.status == 422
+    assert "đã qua" in check_outcome(await response.json(), "business-rule")
+    assert (await book(client, free[0]["id"])).status == 201
+
+
 async def test_past_slot_cannot_be_booked(client, settings):
     engine = create_engine(settings.database_url)
     async with engine.begin() as conn:
-        past = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(days=1)
+        past = clock.utcnow() - timedelta(days=1)
         result = await conn.execute(sa.insert(db.slots).values(
             schedule_id="tyt-vy-da-kham-tong-quat", start=past, end=past + timedelta(minutes=15),
             status="free").returning(db.slots.c.id))

@@ -3,8 +3,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+
 from tests.cityapi.helpers import AUTH, BASE, book, file_report, free_slots, get_report, officer_update
 from tests.conftest import OTHER_OFFICER_TOKEN
+
+pytestmark = pytest.mark.clock  # also run at fixed instants (scripts/test)
 
 
 async def test_officer_changes_status_and_notes(client):

@@ -3,15 +3,23 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 
+from common import clock
 from tests.cityapi import open311_spec as spec
 from tests.cityapi.helpers import BASE, file_report, get_report, officer_update, report_form
 from tests.conftest import API_KEY
 
+pytestmark = pytest.mark.clock  # also run at fixed instants (scripts/test)
+
 CASE_ID = re.compile(r"PA-(\d{4})-\d{6}")
+
+
+async def test_the_case_code_carries_the_year_of_hue(client, clock_at):
+    clock_at(datetime(2027, 1, 1, 0, 30))  # still 31 December in UTC
+    assert await file_report(client) == "PA-2027-000001"
 
 
 async def test_discovery_follows_the_spec(client):
@@ -63,7 +71,7 @@ async def test_report_is_stored_and_comes_back_by_its_id(client):
     body = await response.json()
     case_id = spec.check_post_response(body)
     assert CASE_ID.fullmatch(case_id)
-    assert CASE_ID.fullmatch(case_id).group(1) == str(datetime.now().year)
+    assert CASE_ID.fullmatch(case_id).group(1) == str(clock.today().year)
     assert "HEPCO" in body[0]["service_notice"]
 
     item = await get_report(client, case_id)
@@ -79,7 +87,7 @@ async def test_report_is_stored_and_comes_back_by_its_id(client):
     assert item["requested_datetime"].endswith("+07:00")
     requested = datetime.fromisoformat(item["requested_datetime"])
     assert datetime.fromisoformat(item["expected_datetime"]) - requested == timedelta(hours=24)
-    assert abs(requested - datetime.now(timezone.utc)) < timedelta(minutes=1)
+    assert abs(requested - clock.now()) < timedelta(minutes=1)
     assert "0905" not in str(item)  # the citizen's phone is never published
 
 
@@ -206,7 +214,7 @@ async def test_list_filters(client):
     assert await ids(status="closed") == [noise]
     assert await ids(status="open") == [light, trash]
     assert await ids(account_id="telegram:1", api_key=API_KEY) == [noise, trash]
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     assert await ids(start_date=(now - timedelta(hours=1)).isoformat(),
                      end_date=(now + timedelta(hours=1)).isoformat()) == [noise, light, trash]
     assert await ids(end_date=(now - timedelta(hours=1)).isoformat()) == []

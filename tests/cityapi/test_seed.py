@@ -1,10 +1,13 @@
 from datetime import date
 
+import pytest
 import sqlalchemy as sa
 
 from cityapi import db
 from cityapi.seed import ensure_slots, seed, working_days
 from common.database import create_engine
+
+pytestmark = pytest.mark.clock  # also run at fixed instants (scripts/test)
 
 
 def test_working_days_skip_weekends_and_holidays():
