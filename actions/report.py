@@ -6,6 +6,8 @@ import uuid
 
 from rasa_sdk import Action, Tracker
 
+from common.gateway import is_upload
+from common.places import in_hue
 from common.text import normalize_phone
 
 from . import forms
@@ -48,7 +50,11 @@ class ValidateReportForm(TaskFormValidation):
 
     def validate_address(self, value, dispatcher, tracker, domain) -> dict:
         lat, long = entity(tracker, "lat"), entity(tracker, "long")
-        if lat and long:
+        if lat or long:
+            # A location button's payload can be typed too: only a place in Huế is taken.
+            if not in_hue(lat, long):
+                dispatcher.utter_message(response="utter_location_outside")
+                return {"address": None, "lat": None, "long": None}
             return {"address": "Vị trí bác đã gửi trên bản đồ", "lat": lat, "long": long}
         text = " ".join(str(value or "").split())
         if len(text) < 4 or text.startswith("/") or _only_yes_or_no(text, tracker):
@@ -66,9 +72,10 @@ class ValidateReportForm(TaskFormValidation):
             return {"description": None}
         return {"description": text}
 
-    def validate_photo(self, value, dispatcher, tracker, domain) -> dict:
+    async def validate_photo(self, value, dispatcher, tracker, domain) -> dict:
         url = entity(tracker, "photo_url")
-        if url:
+        # Only a photo the gateway took in; a typed payload naming any other address is no photo.
+        if url and is_upload(url, (await services()).settings.gateway_url):
             return {"photo": url}
         if intent(tracker) == "deny":
             return {"photo": NONE}

@@ -1,11 +1,10 @@
 """The one set of clients and stores the actions use, built from the settings once per process."""
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from common.database import create_engine
-from common.text import MaskingFilter
+from common.logs import setup_logging
 
 from .clients.fhir import FhirClient
 from .clients.http import JsonHttp
@@ -56,8 +55,7 @@ def attach(app) -> None:
     """Start the services with the action server, and the outbox sender beside them."""
     @app.listener("before_server_start")
     async def _start(app, _loop=None):
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(MaskingFilter())
+        setup_logging()
         city = await Services.start(Settings.from_env())
         use(city)
         app.add_task(drain_forever(city.store, city.open311, city.settings.outbox_interval),

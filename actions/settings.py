@@ -5,12 +5,15 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.gateway import public_url
+
 
 @dataclass(frozen=True)
 class Settings:
     cityapi_url: str
     api_key: str
     database_url: str
+    gateway_url: str  # photos are taken only from under its /uploads/
     timeout: float = 5.0          # seconds per HTTP attempt
     retries: int = 3              # attempts per call, same idempotency key each time
     outbox_interval: float = 15.0  # seconds between attempts to send kept reports
@@ -26,6 +29,7 @@ class Settings:
             cityapi_url=env.get("CITYAPI_URL", "http://127.0.0.1:8000").rstrip("/"),
             api_key=api_key,
             database_url=env.get("ACTIONS_DATABASE_URL", f"sqlite:///{var / 'actions.sqlite3'}"),
+            gateway_url=public_url(env),
             timeout=float(env.get("CITYAPI_TIMEOUT", "5")),
             retries=int(env.get("CITYAPI_RETRIES", "3")),
             outbox_interval=float(env.get("OUTBOX_INTERVAL", "15")),

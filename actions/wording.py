@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from common.clock import LOCAL_TZ
+from common.text import phone_groups
 
 WEEKDAYS = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật"]
 
@@ -36,9 +37,7 @@ def spoken_code(code: str) -> str:
 
 def spoken_phone(phone: str) -> str:
     """'0905123456' -> '0905 123 456'; landlines '02343822325' -> '0234 3822 325'."""
-    if len(phone) == 11:
-        return f"{phone[:4]} {phone[4:8]} {phone[8:]}"
-    return f"{phone[:4]} {phone[4:7]} {phone[7:]}"
+    return " ".join(phone_groups(phone))
 
 
 def day_text(day: date) -> str:

@@ -92,11 +92,10 @@ def synthesis() -> list[str]:
 
 
 async def hotline(gateway: str, token: str, calls: int) -> list[str]:
-    url = gateway.replace("http", "ws", 1) + "/hotline"
     speech = [decode(Espeak("vi", 130).synthesize(s), SAMPLE_RATE) for s in SENTENCES]
     waits = []
     for n in range(calls):
-        async with Caller(url, token) as call:
+        async with Caller(gateway, token) as call:
             while not call.played:  # the greeting is playing: the caller talks over it, as many do
                 await asyncio.sleep(0.02)
             ended = await call.say(speech[n % len(speech)], SAMPLE_RATE)

@@ -8,7 +8,7 @@ import sys
 
 from aiohttp import web
 
-from common.text import MaskingFilter
+from common.logs import setup_logging
 
 from .app import make_app
 from .settings import Settings
@@ -19,9 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "8080")))
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(MaskingFilter())
+    setup_logging()
     web.run_app(make_app(Settings.from_env()), host=args.host, port=args.port,
                 print=lambda _: logging.info("web chat on http://%s:%d/", args.host, args.port))
     return 0

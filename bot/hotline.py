@@ -14,18 +14,20 @@ import hmac
 import json
 import logging
 import time
+from dataclasses import dataclass
 from html import escape
+from urllib.parse import parse_qsl
 
 import numpy as np
 from aiohttp import WSMsgType, web
 
+from common import clock
 from common.text import mask_sensitive
 from voice.codecs import PHONE_RATE, mulaw_decode
 from voice.endpoint import Endpointer
 
+from .context import BUSY, MEMORY, RASA, RECOGNIZER, SETTINGS, SPEAKER, UNHEARD
 from .rasa import RasaUnavailable
-from .voicechat import RECOGNIZER, SPEAKER, UNHEARD
-from .webchat import BUSY, MEMORY, RASA, SETTINGS
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,9 @@ KEYS = "123456789"
 STILL_THERE = "Dạ, bác còn nghe máy không ạ? Bác cần cháu giúp chi thì cứ nói, hoặc bấm phím 0 để gặp cán bộ ạ."
 GOODBYE = "Dạ, cháu chưa nghe bác nói chi nên cháu xin phép gác máy. Bác gọi lại lúc nào cũng được ạ. Cháu chào bác."
 REPROMPTS = 2  # unanswered "còn nghe máy không" before the assistant says goodbye and hangs up
+STREAM_SECONDS = 60  # the provider opens a call's stream within this many seconds of the webhook's answer
+MAX_WEBHOOK_BODY = 16 * 1024
+OPENED = web.AppKey("opened_streams", dict)  # call sid -> expiry of its stream URL: each opens once
 
 
 def signature_ok(token: str, url: str, signature: str, params: dict[str, str] | None = None) -> bool:
@@ -102,8 +107,9 @@ class Utterance:
 
 
 class Call:
-    def __init__(self, app: web.Application, ws: web.WebSocketResponse):
-        self.app, self.ws = app, ws
+    def __init__(self, app: web.Application, ws: web.WebSocketResponse, stream: StreamGrant):
+        """`stream`: what the signed stream URL vouches for; the provider's `start` message only confirms it."""
+        self.app, self.ws, self.grant = app, ws, stream
         self.sid = self.sender = ""
         self.endpointer = Endpointer(end_ms=app[SETTINGS].hotline_end_silence_ms)
         self.utterance: Utterance | None = None
@@ -135,11 +141,14 @@ class Call:
 
     async def on(self, event: dict) -> str | None:
         kind = event.get("event")
-        if kind == "start":
+        if kind == "start" and not self.sid:
             start = event.get("start") or {}
-            self.sid = event.get("streamSid") or start.get("streamSid", "")
-            self.sender = f"call-{start.get('callSid') or self.sid}"
-            caller = (start.get("customParameters") or {}).get("from", "")
+            if start.get("callSid") != self.grant.call_sid:
+                log.warning("hotline stream refused: its start names another call")
+                return "stop"
+            self.sid = str(event.get("streamSid") or start.get("streamSid") or self.grant.call_sid)
+            self.sender = f"call-{self.grant.call_sid}"
+            caller = self.grant.caller
             log.info("call %s started (caller %s)", self.sender, mask_sensitive(caller) or "unknown")
             self.spawn(self.exchange("/greet", {"caller": caller} if caller else None))
             self.spawn(self.watch_silence())
@@ -209,7 +218,7 @@ class Call:
         if not text:
             await self.say([UNHEARD])
             return
-        log.info("call %s heard: %s", self.sender, mask_sensitive(text))
+        log.debug("call %s heard: %s", self.sender, mask_sensitive(text))  # a citizen's words: DEBUG only
         await self.exchange(self.app[MEMORY].answer(self.sender, text))
 
     async def exchange(self, message: str, metadata: dict | None = None) -> None:
@@ -256,27 +265,86 @@ def _check_signature(request: web.Request, url: str, params: dict[str, str] | No
         raise web.HTTPForbidden(text="invalid signature")
 
 
+@dataclass(frozen=True)
+class StreamGrant:
+    """One call's right to open one audio stream, soon: what its signed stream URL carries."""
+
+    call_sid: str
+    caller: str
+    expires: int  # Unix time
+
+    def token(self, secret: str) -> str:
+        payload = _b64(json.dumps([self.call_sid, self.caller, self.expires]).encode())
+        return f"{payload}.{_b64(_stream_mac(secret, payload))}"
+
+    @classmethod
+    def read(cls, secret: str, token: str) -> StreamGrant | None:
+        """The grant a token carries, if our own signature is on it and it has not expired."""
+        payload, _, mac = token.partition(".")
+        try:
+            if not hmac.compare_digest(base64.urlsafe_b64decode(mac + "=" * (-len(mac) % 4)),
+                                       _stream_mac(secret, payload)):
+                return None
+            call_sid, caller, expires = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        except (ValueError, TypeError):
+            return None
+        grant = cls(str(call_sid), str(caller), int(expires))
+        return grant if clock.now().timestamp() < grant.expires else None
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _stream_mac(secret: str, payload: str) -> bytes:
+    # A key of its own, derived from the provider's token: a stream token is no provider signature.
+    key = hmac.new(secret.encode(), b"trolyhue hotline stream", hashlib.sha256).digest()
+    return hmac.new(key, payload.encode(), hashlib.sha256).digest()
+
+
 async def answer_call(request: web.Request) -> web.Response:
-    """The provider's voice webhook for the phone number: connect the call's audio to /hotline."""
-    public = request.app[SETTINGS].public_url
-    form = {name: str(value) for name, value in (await request.post()).items()}
-    _check_signature(request, public + request.path_qs, form)
-    stream = escape(public.replace("http", "ws", 1) + "/hotline", quote=True)
-    caller = escape(form.get("From", ""), quote=True)
+    """The provider's voice webhook: checks the signature, then connects the call's audio to a stream URL of its
+    own, signed, short-lived and usable once, bound to the call's CallSid and caller number."""
+    settings = request.app[SETTINGS]
+    if request.content_type != "application/x-www-form-urlencoded":
+        raise web.HTTPForbidden(text="not a voice webhook")
+    # The raw form, bounded, is all the signature needs: nothing is parsed into files or fields before it is checked.
+    try:
+        raw = await request.clone(client_max_size=MAX_WEBHOOK_BODY).read()
+    except web.HTTPRequestEntityTooLarge:
+        raise web.HTTPForbidden(text="not a voice webhook") from None
+    form = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+    _check_signature(request, settings.public_url + request.path_qs, form)
+    grant = StreamGrant(form.get("CallSid", ""), form.get("From", ""),
+                        int(clock.now().timestamp()) + STREAM_SECONDS)
+    if not grant.call_sid:
+        raise web.HTTPBadRequest(text="no CallSid")
+    stream = escape(f"{settings.public_url.replace('http', 'ws', 1)}/hotline/{grant.token(settings.hotline_token)}",
+                    quote=True)
     twiml = ('<?xml version="1.0" encoding="UTF-8"?><Response><Connect>'
-             f'<Stream url="{stream}"><Parameter name="from" value="{caller}"/></Stream>'
-             "</Connect></Response>")
+             f'<Stream url="{stream}"/></Connect></Response>')
     return web.Response(text=twiml, content_type="text/xml")
 
 
 async def hotline(request: web.Request) -> web.StreamResponse:
-    _check_signature(request, request.app[SETTINGS].public_url.replace("http", "ws", 1) + request.path_qs)
+    settings = request.app[SETTINGS]
+    _check_signature(request, settings.public_url.replace("http", "ws", 1) + request.path_qs)
+    grant = StreamGrant.read(settings.hotline_token, request.match_info["token"])
+    opened = request.app[OPENED]
+    if grant is None or grant.call_sid in opened:
+        log.warning("hotline stream refused: its URL is expired, already used or not ours")
+        raise web.HTTPForbidden(text="invalid stream")
+    now = clock.now().timestamp()
+    for call_sid in [c for c, expires in opened.items() if expires <= now]:
+        del opened[call_sid]
+    opened[grant.call_sid] = grant.expires
     ws = web.WebSocketResponse(heartbeat=30)
     await ws.prepare(request)
-    await Call(request.app, ws).run()
+    await Call(request.app, ws, grant).run()
     return ws
 
 
 def setup(app: web.Application) -> None:
+    app[OPENED] = {}
     app.router.add_post("/hotline/voice", answer_call)
-    app.router.add_get("/hotline", hotline)
+    app.router.add_get("/hotline/{token}", hotline)

@@ -5,6 +5,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.gateway import public_url
 from voice.settings import VoiceSettings
 
 
@@ -23,10 +24,9 @@ class Settings:
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
         env = os.environ if env is None else env
         var = Path(env.get("TROLYHUE_VAR", "var"))
-        port = env.get("GATEWAY_PORT", "8080")
         return cls(
             rasa_url=env.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
-            public_url=env.get("GATEWAY_PUBLIC_URL", f"http://127.0.0.1:{port}").rstrip("/"),
+            public_url=public_url(env),
             uploads=var / "uploads",
             voice=VoiceSettings.from_env(env),
             hotline_token=env.get("HOTLINE_AUTH_TOKEN") or None,

@@ -8,31 +8,39 @@ from aiohttp import web
 
 from voice.asr import load_recognizer, transcribe
 from voice.codecs import CONTENT_TYPES, SAMPLE_RATE, AudioProblem, decode
-from voice.tts import Speaker
 
+from .context import (
+    BAD_SENDER,
+    BUSY,
+    MEMORY,
+    RASA,
+    RECOGNIZER,
+    SETTINGS,
+    SPEAKER,
+    UNHEARD,
+    Refused,
+    error,
+    form,
+    json_response,
+)
 from .rasa import RasaUnavailable
-from .webchat import BAD_SENDER, BUSY, MEMORY, RASA, SETTINGS, error, json_response, valid_sender
+from .webchat import valid_sender
 
 log = logging.getLogger(__name__)
 
-SPEAKER = web.AppKey("speaker", Speaker)
-RECOGNIZER = web.AppKey("recognizer", object)
-UNHEARD = "Dạ, cháu chưa nghe rõ. Bác nói lại chậm hơn một chút giúp cháu nghe."
 WEB_FORMATS = {"mp3", "ogg", "wav"}
 
 
 async def listen(request: web.Request) -> web.Response:
     """A recording (any format a browser or phone makes) -> what was heard and the assistant's answers."""
     voice = request.app[SETTINGS].voice
-    try:
-        form = await request.post()
-    except (ValueError, web.HTTPRequestEntityTooLarge):
-        return error(413, AudioProblem("too_large", "upload over the size limit").message, reason="too_large")
-    sender, audio = str(form.get("sender", "")), form.get("audio")
-    if not valid_sender(sender):
-        return error(400, BAD_SENDER)
+    fields = await form(request, voice.max_audio_bytes + 64 * 1024,
+                        AudioProblem("too_large", "upload over the size limit").message)
+    sender, audio = fields.get("sender"), fields.get("audio")
+    if not isinstance(sender, str) or not valid_sender(sender):
+        raise Refused(400, BAD_SENDER)
     if not isinstance(audio, web.FileField):
-        return error(400, AudioProblem("empty", "no audio field").message, reason="empty")
+        raise Refused(400, AudioProblem("empty", "no audio field").message, reason="empty")
     data = audio.file.read(voice.max_audio_bytes + 1)
     try:
         pcm = await asyncio.to_thread(decode, data, SAMPLE_RATE, voice.max_audio_seconds, voice.max_audio_bytes)
@@ -64,7 +72,6 @@ async def speech(request: web.Request) -> web.StreamResponse:
 
 def setup(app: web.Application) -> None:
     voice = app[SETTINGS].voice
-    app[SPEAKER] = Speaker(voice)
     app.router.add_post("/api/voice", listen)
     app.router.add_get(r"/api/speech/{key:[0-9a-f]{32}}.{fmt:[a-z0-9]+}", speech)
 

@@ -1,38 +1,26 @@
 """The web chat: its page, the message API it calls, and photo uploads."""
 from __future__ import annotations
 
-import json
 import logging
 import re
-import uuid
 from pathlib import Path
 
 from aiohttp import web
 
-from .rasa import RasaClient, RasaUnavailable
-from .replies import ReplyMemory
-from .settings import Settings
+from common.gateway import UPLOADS, new_upload_name
+
+from .context import BAD_SENDER, BUSY, MEMORY, RASA, SETTINGS, Refused, error, form, json_object, json_response
+from .rasa import RasaUnavailable
 
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
-SETTINGS = web.AppKey("settings", Settings)
-RASA = web.AppKey("rasa", RasaClient)
-MEMORY = web.AppKey("memory", ReplyMemory)
 MAX_TEXT = 4000
+MAX_CHAT_BODY = 16 * 1024
 MAX_PHOTO = 8 * 1024 * 1024
 _SENDER = re.compile(r"web-[A-Za-z0-9-]{8,64}")
-BUSY = "Dạ, cháu đang bận một chút. Bác thử lại sau ít phút giúp cháu nghe."
-BAD_SENDER = "Dạ, phiên trò chuyện không hợp lệ. Bác tải lại trang giúp cháu."
+PHOTO_TOO_LARGE = "Dạ, ảnh lớn quá ạ. Bác chọn ảnh nhỏ hơn 8 MB giúp cháu."
 _IMAGE_TYPES = ((b"\xff\xd8\xff", "jpg"), (b"\x89PNG\r\n\x1a\n", "png"), (b"GIF8", "gif"))
-
-
-def error(status: int, message: str, **extra) -> web.Response:
-    return json_response({"error": message, **extra}, status=status)
-
-
-def json_response(data, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, ensure_ascii=False))
 
 
 def valid_sender(sender: str) -> bool:
@@ -44,18 +32,15 @@ async def index(_request: web.Request) -> web.FileResponse:
 
 
 async def chat(request: web.Request) -> web.Response:
-    try:
-        body = await request.json()
-    except ValueError:
-        return error(400, "Dạ, tin nhắn gửi lên chưa đúng định dạng.")
-    sender, text = str(body.get("sender", "")), str(body.get("text", "")).strip()
-    if not valid_sender(sender):
-        return error(400, BAD_SENDER)
-    if not text or len(text) > MAX_TEXT:
-        return error(400, "Dạ, tin nhắn trống hoặc dài quá ạ.")
+    body = await json_object(request, MAX_CHAT_BODY)
+    sender, text = body.get("sender"), body.get("text")
+    if not isinstance(sender, str) or not valid_sender(sender):
+        raise Refused(400, BAD_SENDER)
+    if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
+        raise Refused(400, "Dạ, tin nhắn trống hoặc dài quá ạ.")
     try:
         # Typed answers pick buttons the way spoken ones do ("1", "cái đầu", "dạ có").
-        messages = await request.app[RASA].send(sender, request.app[MEMORY].answer(sender, text))
+        messages = await request.app[RASA].send(sender, request.app[MEMORY].answer(sender, text.strip()))
     except RasaUnavailable as failure:
         log.warning("rasa unavailable: %s", failure)
         return error(503, BUSY)
@@ -71,37 +56,25 @@ def _image_extension(head: bytes) -> str | None:
 async def upload(request: web.Request) -> web.Response:
     """Keep a citizen's photo and give back the address Open311 will carry as media_url."""
     settings = request.app[SETTINGS]
-    try:
-        form = await request.post()
-    except (ValueError, web.HTTPRequestEntityTooLarge):
-        return error(413, "Dạ, ảnh lớn quá ạ. Bác chọn ảnh nhỏ hơn 8 MB giúp cháu.")
-    photo = form.get("photo")
+    photo = (await form(request, MAX_PHOTO + 64 * 1024, PHOTO_TOO_LARGE)).get("photo")
     if not isinstance(photo, web.FileField):
-        return error(400, "Dạ, cháu chưa nhận được ảnh.")
+        raise Refused(400, "Dạ, cháu chưa nhận được ảnh.")
     data = photo.file.read(MAX_PHOTO + 1)
     extension = _image_extension(data[:12])
     if extension is None:
-        return error(415, "Dạ, tệp ni không phải ảnh. Bác chọn ảnh chụp giúp cháu.")
+        raise Refused(415, "Dạ, tệp ni không phải ảnh. Bác chọn ảnh chụp giúp cháu.")
     if len(data) > MAX_PHOTO:
-        return error(413, "Dạ, ảnh lớn quá ạ. Bác chọn ảnh nhỏ hơn 8 MB giúp cháu.")
+        raise Refused(413, PHOTO_TOO_LARGE)
     settings.uploads.mkdir(parents=True, exist_ok=True)
-    name = f"{uuid.uuid4().hex}.{extension}"
+    name = new_upload_name(extension)
     (settings.uploads / name).write_bytes(data)
-    return web.json_response({"url": f"{settings.public_url}/uploads/{name}"})
+    return web.json_response({"url": f"{settings.public_url}{UPLOADS}{name}"})
 
 
-def setup(app: web.Application, settings: Settings) -> None:
-    app[SETTINGS] = settings
-    app[RASA] = RasaClient(settings.rasa_url, settings.rasa_timeout)
-    app[MEMORY] = ReplyMemory()
-    settings.uploads.mkdir(parents=True, exist_ok=True)
+def setup(app: web.Application) -> None:
+    app[SETTINGS].uploads.mkdir(parents=True, exist_ok=True)
     app.router.add_get("/", index)
     app.router.add_static("/static/", STATIC)
-    app.router.add_static("/uploads/", settings.uploads)
+    app.router.add_static(UPLOADS, app[SETTINGS].uploads)
     app.router.add_post("/api/chat", chat)
     app.router.add_post("/api/upload", upload)
-
-    async def _close(app: web.Application) -> None:
-        await app[RASA].close()
-
-    app.on_cleanup.append(_close)

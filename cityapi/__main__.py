@@ -7,7 +7,7 @@ import sys
 
 from aiohttp import web
 
-from common.text import MaskingFilter
+from common.logs import setup_logging
 
 from .app import make_app
 from .config import ConfigError, Settings
@@ -18,9 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(MaskingFilter())
+    setup_logging()
     try:
         settings = Settings.from_env()
     except ConfigError as error:

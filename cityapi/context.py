@@ -22,17 +22,20 @@ def settings(request: web.Request) -> Settings:
 
 
 def _lookup(secrets: dict[str, str], given: str | None) -> str | None:
+    """Who holds this secret; every secret compared in constant time, never by a dictionary lookup."""
     if not given:
         return None
+    found = None
     for secret, name in secrets.items():
         if hmac.compare_digest(secret.encode(), given.encode()):
-            return name
-    return None
+            found = name
+    return found
 
 
 def client_for_api_key(request: web.Request, api_key: str | None) -> str:
-    """Open311 style: the key travels as a parameter; 403 when missing or wrong."""
-    client = _lookup(settings(request).api_keys, api_key)
+    """Open311 style: the key travels as a parameter (or, kept out of URLs and their logs, as a Bearer token);
+    403 when missing or wrong."""
+    client = _lookup(settings(request).api_keys, api_key or bearer(request))
     if client is None:
         raise ApiError(403, "Thiếu hoặc sai khóa API (api_key).")
     return client
@@ -56,3 +59,7 @@ def require_officer(request: web.Request) -> str:
     if officer is None:
         raise ApiError(401, "Chỉ cán bộ có mã xác thực hợp lệ mới được cập nhật phản ánh.", "security")
     return officer
+
+
+def require_officer_or_client(request: web.Request) -> str:
+    return _lookup(settings(request).officer_tokens, bearer(request)) or require_client(request)

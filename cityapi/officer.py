@@ -8,7 +8,7 @@ from common.clock import to_iso, utcnow
 
 from . import db
 from .catalog import DETAILED_STATUSES
-from .context import bearer, engine, require_client, require_officer, settings
+from .context import engine, require_officer, require_officer_or_client
 from .open311 import request_json, request_notes, request_query
 from .responses import ApiError, json_response, read_json
 
@@ -89,8 +89,7 @@ async def request_history(request: web.Request) -> web.Response:
 
 async def list_events(request: web.Request) -> web.Response:
     """`GET /events?since=<last id seen>&limit=…`: changes in commit order."""
-    if bearer(request) not in settings(request).officer_tokens:
-        require_client(request)
+    require_officer_or_client(request)
     try:
         since = int(request.query.get("since", "0"))
         limit = min(int(request.query.get("limit", "100")), MAX_EVENTS)

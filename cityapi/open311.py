@@ -10,6 +10,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from common.clock import local_now, parse_iso, to_iso, utcnow
+from common.places import in_hue
 from common.text import normalize_phone
 
 from . import db
@@ -22,8 +23,6 @@ CASE_ID = re.compile(r"PA-\d{4}-\d{6}")
 MAX_DESCRIPTION = 4000
 MAX_RESULTS = 1000
 MAX_SPAN = timedelta(days=90)
-# Huế city, generously: from Phong Điền in the north-west to Chân Mây in the south-east.
-HUE_BOUNDS = (15.9, 16.9, 107.0, 108.4)
 _ATTRIBUTE_KEY = re.compile(r"attribute\[([^\]]+)\](\[\])?")
 
 
@@ -124,8 +123,7 @@ def _location(form) -> dict:
             lat, long = float(raw_lat), float(raw_long)
         except ValueError:
             raise ApiError(400, "Vĩ độ/kinh độ (lat/long) phải là số.") from None
-        south, north, west, east = HUE_BOUNDS
-        if not (south <= lat <= north and west <= long <= east):
+        if not in_hue(lat, long):
             raise ApiError(400, "Vị trí nằm ngoài địa bàn thành phố Huế.")
     elif address is None and address_id is None:
         raise ApiError(400, "Thiếu vị trí: cần lat và long, hoặc address_string, hoặc address_id.")

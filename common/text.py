@@ -1,12 +1,11 @@
-"""Vietnamese text helpers: accent folding, phone numbers, masking for logs."""
+"""Vietnamese text helpers: accent folding, phone numbers, masking them."""
 from __future__ import annotations
 
-import logging
 import re
 import unicodedata
 
 _PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
-# Mobile prefixes 03/05/07/08/09 and landlines 02x (Huế is 0234), 10 digits in all.
+# Mobiles 03/05/07/08/09 and 10 digits; landlines 02x with an area code, 11 digits (Huế: 0234 3822 325).
 _VN_PHONE = re.compile(r"0(?:[35789]\d{8}|2\d{9})")
 
 
@@ -48,12 +47,19 @@ def same_word(said: str, word: str) -> bool:
     return said == word or (said == fold(said) and said == fold(word))
 
 
+def phone_groups(phone: str) -> tuple[str, ...]:
+    """How a normalised number is said, in groups: '0905 123 456'; a landline '0234 3822 325'."""
+    if len(phone) == 11:
+        return phone[:4], phone[4:8], phone[8:]
+    return phone[:4], phone[4:7], phone[7:]
+
+
 def normalize_phone(raw: str) -> str | None:
     """'+84 905.123.456' -> '0905123456'; None when it is not a Vietnamese number."""
     digits = _PHONE_SEPARATORS.sub("", raw or "")
     if digits.startswith("+84"):
         digits = "0" + digits[3:]
-    elif digits.startswith("84") and len(digits) == 11:
+    elif digits.startswith("84") and len(digits) in (11, 12):
         digits = "0" + digits[2:]
     return digits if _VN_PHONE.fullmatch(digits) else None
 
@@ -76,12 +82,13 @@ def booking_code_in(text: str) -> str | None:
     return f"LK-{match.group(1)}{match.group(2)}" if match else None
 
 
-# A phone number as written in a sentence: separators and +84 allowed.
-PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?84|0)(?:[\s.\-]?\d){8,9}(?!\d)")
-# Phone numbers and 9/12-digit ID card numbers, as numbers of their own: digits inside an identifier
-# (a call's "CA6a8e…445857490595") are not a number, and masking them would break following it in the logs;
-# after a URL escape ("phone%7C0905123456") they are.
-_SENSITIVE = re.compile(r"(?:(?<![A-Za-z0-9])|(?<=%[0-9A-Fa-f]{2}))(?:" + PHONE_IN_TEXT.pattern
+# A phone number as written in a sentence, in every form normalize_phone accepts: separators, brackets, +84.
+_SEP = r"[\s.\-()]{0,2}"
+PHONE_IN_TEXT = re.compile(rf"(?<!\d)\(?(?:\+?84|0)(?:{_SEP}[35789](?:{_SEP}\d){{8}}|{_SEP}2(?:{_SEP}\d){{9}})(?!\d)")
+# To mask, any number shaped like one (retired prefixes too), and 9/12-digit ID card numbers, as numbers of their
+# own: digits inside an identifier (a call's "CA6a8e…445857490595") are not a number, and masking them would break
+# following it in the logs; after a URL escape ("phone%7C0905123456") they are.
+_SENSITIVE = re.compile(r"(?:(?<![A-Za-z0-9])|(?<=%[0-9A-Fa-f]{2}))(?:\(?(?:\+?84|0)(?:" + _SEP + r"\d){8,10}(?!\d)"
                         + r"|(?<![\d-])\d{12}(?!\d)|(?<![\d-])\d{9}(?!\d))(?![A-Za-z0-9])")
 
 
@@ -93,13 +100,3 @@ def mask_sensitive(text: str) -> str:
 
     return _SENSITIVE.sub(_mask, text)
 
-
-class MaskingFilter(logging.Filter):
-    """Mask phone and ID numbers in every record, access log lines included."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = mask_sensitive(message)
-        if masked != message:
-            record.msg, record.args = masked, None
-        return True

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import time
 import uuid
+import xml.etree.ElementTree as ET
 
 import aiohttp
 import numpy as np
@@ -24,14 +25,25 @@ SILENCE = mulaw_encode(np.zeros(FRAME, dtype=np.int16))
 VOICE_LEVEL = 32768 * 10 ** (-50 / 20)  # samples below -50 dBFS are not voice
 
 
-def sign(token: str, url: str) -> str:
-    """What the provider puts in X-Twilio-Signature for a WebSocket URL."""
-    return base64.b64encode(hmac.new(token.encode(), url.encode(), hashlib.sha1).digest()).decode()
+def sign(token: str, url: str, params: dict[str, str] | None = None) -> str:
+    """What the provider puts in X-Twilio-Signature: the URL and, for a webhook, its form fields."""
+    signed = url + "".join(name + value for name, value in sorted((params or {}).items()))
+    return base64.b64encode(hmac.new(token.encode(), signed.encode(), hashlib.sha1).digest()).decode()
+
+
+async def ring(session: aiohttp.ClientSession, gateway: str, token: str, call_sid: str, caller: str) -> str:
+    """The provider's voice webhook for a new call; returns the stream URL of the TwiML answer."""
+    form = {"CallSid": call_sid, "From": caller, "To": "+842343822222", "CallStatus": "ringing"}
+    url = f"{gateway}/hotline/voice"
+    async with session.post(url, data=form, headers={"X-Twilio-Signature": sign(token, url, form)}) as response:
+        assert response.status == 200, await response.text()
+        return ET.fromstring(await response.text()).find("Connect/Stream").get("url")
 
 
 class Caller:
-    def __init__(self, url: str, token: str, caller: str = "+84905123456"):
-        self.url, self.token, self.caller = url, token, caller
+    def __init__(self, gateway: str, token: str, caller: str = "+84905123456"):
+        """`gateway`: its public address (GATEWAY_PUBLIC_URL), which the provider's signatures cover."""
+        self.gateway, self.token, self.caller = gateway, token, caller
         self.stream_sid = "MZ" + uuid.uuid4().hex
         self.call_sid = "CA" + uuid.uuid4().hex
         self.played: list[bytes] = []        # audio frames played to the caller, in order
@@ -42,17 +54,15 @@ class Caller:
         self._outgoing: list[bytes] = []
         self._last_activity = time.monotonic()
 
-    def sign_url(self) -> str:
-        return sign(self.token, self.url)
-
     async def __aenter__(self) -> "Caller":
         self.session = aiohttp.ClientSession()
-        self.ws = await self.session.ws_connect(self.url, headers={"X-Twilio-Signature": self.sign_url()})
+        self.url = await ring(self.session, self.gateway, self.token, self.call_sid, self.caller)
+        self.ws = await self.session.ws_connect(self.url, headers={"X-Twilio-Signature": sign(self.token, self.url)})
         await self.ws.send_json({"event": "connected", "protocol": "Call", "version": "1.0.0"})
         await self.ws.send_json({"event": "start", "sequenceNumber": "1", "streamSid": self.stream_sid,
                                  "start": {"streamSid": self.stream_sid, "callSid": self.call_sid,
                                            "accountSid": "AC" + "0" * 32, "tracks": ["inbound"],
-                                           "customParameters": {"from": self.caller},
+                                           "customParameters": {},
                                            "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000,
                                                            "channels": 1}}})
         self.tasks = [asyncio.create_task(self._receive()), asyncio.create_task(self._play()),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from common.text import BOOKING_CODE_IN_TEXT, CASE_ID_IN_TEXT, PHONE_IN_TEXT, normalize_phone
+from common.text import BOOKING_CODE_IN_TEXT, CASE_ID_IN_TEXT, PHONE_IN_TEXT, normalize_phone, phone_groups
 
 DIGIT_WORDS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
 
@@ -45,9 +45,8 @@ def _booking_code(match: re.Match) -> str:
 
 
 def _phone(match: re.Match) -> str:
-    # PHONE_IN_TEXT finds 10-digit numbers: grouped 4-3-3 as people say them (0905 123 456).
     phone = normalize_phone(match.group())
-    return groups_spoken(phone[:4], phone[4:7], phone[7:]) if phone else match.group()
+    return groups_spoken(*phone_groups(phone)) if phone else match.group()
 
 
 def _time(match: re.Match) -> str:

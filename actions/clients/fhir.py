@@ -1,7 +1,9 @@
 """Clinic scheduling through the city's HL7 FHIR R4 server."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from urllib.parse import quote
 
 from .http import CityRefused, JsonHttp
 
@@ -10,8 +12,21 @@ PHONE_SYSTEM = "https://hue.gov.vn/fhir/sid/phone"
 ACCOUNT_SYSTEM = "https://hue.gov.vn/fhir/sid/chat-account"
 
 
+# The ids the city gives (bv-trung-uong-hue, 421, LK-482913): anything else, typed by a citizen, names nothing.
+_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
+
+
 class SlotTaken(Exception):
     """Somebody booked the slot first."""
+
+
+def _valid(ident) -> str | None:
+    ident = str(ident or "")
+    return ident if _ID.fullmatch(ident) else None
+
+
+def _path(resource: str, ident: str) -> str:
+    return f"{PREFIX}/{resource}/{quote(ident, safe='')}"
 
 
 def _resources(bundle: dict) -> list[dict]:
@@ -33,9 +48,13 @@ class FhirClient:
         return await self._search("Location", params)
 
     async def location(self, location_id: str) -> dict | None:
-        return await self.http.request("GET", f"{PREFIX}/Location/{location_id}", missing_is_none=True)
+        if _valid(location_id) is None:
+            return None
+        return await self.http.request("GET", _path("Location", location_id), missing_is_none=True)
 
     async def schedules(self, location_id: str) -> list[dict]:
+        if _valid(location_id) is None:
+            return []
         return await self._search("Schedule", {"actor": f"Location/{location_id}"})
 
     async def free_slots(self, schedule_id: str, start: datetime, end: datetime,
@@ -46,9 +65,13 @@ class FhirClient:
         return await self._search("Slot", params)
 
     async def slot(self, slot_id: str) -> dict | None:
-        return await self.http.request("GET", f"{PREFIX}/Slot/{slot_id}", missing_is_none=True)
+        if _valid(slot_id) is None:
+            return None
+        return await self.http.request("GET", _path("Slot", slot_id), missing_is_none=True)
 
     async def book(self, slot_id: str, name: str, phone: str, account_id: str) -> dict:
+        if _valid(slot_id) is None:
+            raise SlotTaken(f"no such slot: {slot_id!r}")
         patient = {
             "resourceType": "Patient", "id": "p", "name": [{"text": name}],
             "telecom": [{"system": "phone", "value": phone}],
@@ -75,8 +98,10 @@ class FhirClient:
             "date": f"ge{since.isoformat()}"}, auth=True)
 
     async def cancel(self, appointment_id: str) -> dict:
+        if _valid(appointment_id) is None:
+            raise CityRefused(404, f"no such appointment: {appointment_id!r}")
         return await self.http.request(
-            "PATCH", f"{PREFIX}/Appointment/{appointment_id}",
+            "PATCH", _path("Appointment", appointment_id),
             json=[{"op": "replace", "path": "/status", "value": "cancelled"}],
             headers={**self.auth, "Content-Type": "application/json-patch+json"})
 

@@ -1,9 +1,12 @@
 """The city's reports through Open311 GeoReport v2."""
 from __future__ import annotations
 
+import re
+
 from .http import JsonHttp
 
 PREFIX = "/open311/v2"
+CASE_ID = re.compile(r"PA-\d{4}-\d{6}")
 
 
 class Open311Client:
@@ -24,12 +27,15 @@ class Open311Client:
         return body[0]
 
     async def get(self, case_id: str) -> dict | None:
-        """One report with its plain status and history, or None when unknown."""
+        """One report with its plain status and history, or None when unknown (or not a case code at all)."""
+        if not CASE_ID.fullmatch(case_id or ""):
+            return None
         body = await self.http.request("GET", f"{PREFIX}/requests/{case_id}.json",
                                        params={"extensions": "true"}, missing_is_none=True)
         return body[0] if body else None
 
     async def of_account(self, account_id: str) -> list[dict]:
         """The reports a citizen filed from this chat account, newest first."""
+        # The key in a header: in the query string it would be in every access log.
         return await self.http.request("GET", f"{PREFIX}/requests.json", params={
-            "account_id": account_id, "api_key": self.api_key, "extensions": "true"})
+            "account_id": account_id, "extensions": "true"}, headers={"Authorization": f"Bearer {self.api_key}"})

@@ -35,7 +35,7 @@ async def test_a_request_that_describes_its_problem_is_asked_to_confirm_a_guess(
     assert said(d) == ["Dạ, bác muốn phản ánh việc chi ạ?"] and len(d.messages[0]["buttons"]) == 9
 
 
-async def test_address_description_photo_phone():
+async def test_address_description_photo_phone(city):
     form, d = ValidateReportForm(), CollectingDispatcher()
     shared = tracker('/inform{"lat":"16.4637","long":"107.5909"}', entities=[("lat", "16.4637"),
                                                                              ("long", "107.5909")])
@@ -48,8 +48,8 @@ async def test_address_description_photo_phone():
         "address": "không, ở đường Lê Lợi"}
     assert form.validate_description("rác", d, tracker(), {}) == {"description": None}
     assert form.validate_description("x" * 4001, d, tracker(), {}) == {"description": None}
-    assert form.validate_photo("không có", d, tracker(intent="deny"), {}) == {"photo": "none"}
-    assert form.validate_photo("ảnh", d, tracker(), {}) == {"photo": None}
+    assert await form.validate_photo("không có", d, tracker(intent="deny"), {}) == {"photo": "none"}
+    assert await form.validate_photo("ảnh", d, tracker(), {}) == {"photo": None}
     assert form.validate_report_phone("090 512 3456", d, tracker(), {}) == {
         "report_phone": "0905123456", "user_phone": "0905123456"}
     assert form.validate_report_phone("bỏ qua", d, tracker(intent="deny"), {}) == {"report_phone": "none"}
@@ -101,6 +101,26 @@ async def test_submit_files_the_report_in_open311(city):
     assert report["address"] == "12 kiệt 5 Chi Lăng, phường Phú Xuân"
     mine = await city.open311.of_account("web-test-0001")
     assert [r["service_request_id"] for r in mine] == [case_id]
+
+
+async def test_a_typed_payload_takes_only_our_own_photos_and_places_in_hue(city):
+    form, d = ValidateReportForm(), CollectingDispatcher()
+    ours = f"{city.settings.gateway_url}/uploads/{'a1' * 16}.jpg"
+
+    def photo(url: str):
+        return tracker(f'/inform{{"photo_url":"{url}"}}', entities=[("photo_url", url)])
+
+    assert await form.validate_photo(ours, d, photo(ours), {}) == {"photo": ours}
+    for url in ("http://evil.example/x.jpg", f"{city.settings.gateway_url}/uploads/../secrets.env",
+                f"{city.settings.gateway_url}/static/chat.js", f"http://evil.example/?{ours}"):
+        assert await form.validate_photo(url, d, photo(url), {}) == {"photo": None}
+    assert said(d) == ["utter_bad_photo"] * 4
+    d = CollectingDispatcher()
+    for lat, long in (("48.8584", "2.2945"), ("16.46", "nan"), ("16.46", ""), ("1e9", "107.59")):
+        typed = tracker(f'/inform{{"lat":"{lat}","long":"{long}"}}', entities=[("lat", lat), ("long", long)])
+        assert form.validate_address(typed.latest_message["text"], d, typed, {}) == {
+            "address": None, "lat": None, "long": None}
+    assert said(d) == ["utter_location_outside"] * 4
 
 
 async def test_city_down_keeps_the_report_and_sends_it_once_later(city_down, city):

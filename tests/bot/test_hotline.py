@@ -4,13 +4,20 @@ Whole calls over the WebSocket are in tests/e2e/test_hotline.py.
 """
 from __future__ import annotations
 
+import base64
+import io
+import json
+import logging
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 
+import aiohttp
 import pytest
 
 from bot.app import make_app
 from bot.hotline import signature_ok, spoken
 from bot.settings import Settings
+from common import clock
 from tests.phone import sign
 
 TOKEN = "12345"
@@ -41,22 +48,77 @@ def test_the_signature_is_twilios():
     assert not signature_ok(TOKEN, url, signature, params)
 
 
-async def test_the_voice_webhook_connects_the_call_to_the_stream(gateway):
-    form = {"CallSid": "CA1", "From": "+84905123456", "To": "+842343822222"}
-    fields = "".join(name + value for name, value in sorted(form.items()))
-    signed = {"X-Twilio-Signature": sign(TOKEN, PUBLIC + "/hotline/voice" + fields)}
-    response = await gateway.post("/hotline/voice", data=form, headers=signed)
+async def _webhook(gateway, form: dict, signed_form: dict | None = None):
+    url = PUBLIC + "/hotline/voice"
+    signature = sign(TOKEN, url, form if signed_form is None else signed_form)
+    return await gateway.post("/hotline/voice", data=form, headers={"X-Twilio-Signature": signature})
+
+
+async def _stream_path(gateway, call_sid: str = "CA1", caller: str = "+84905123456") -> str:
+    response = await _webhook(gateway, {"CallSid": call_sid, "From": caller, "To": "+842343822222"})
     assert response.status == 200 and response.content_type == "text/xml"
-    stream = ET.fromstring(await response.text()).find("Connect/Stream")
-    assert stream.get("url") == "wss://hue.example/hotline"
-    assert stream.find("Parameter").attrib == {"name": "from", "value": "+84905123456"}
-    forged = await gateway.post("/hotline/voice", data={**form, "From": "+84999999999"}, headers=signed)
+    url = ET.fromstring(await response.text()).find("Connect/Stream").get("url")
+    assert url.startswith("wss://hue.example/hotline/")
+    return url.removeprefix("wss://hue.example")
+
+
+def _signed(path: str) -> dict:
+    return {"X-Twilio-Signature": sign(TOKEN, "wss://hue.example" + path)}
+
+
+async def test_the_voice_webhook_gives_each_call_its_own_stream_url(gateway):
+    first, second = await _stream_path(gateway, "CA1"), await _stream_path(gateway, "CA2")
+    assert first != second
+    form = {"CallSid": "CA1", "From": "+84905123456", "To": "+842343822222"}
+    forged = await _webhook(gateway, {**form, "From": "+84999999999"}, signed_form=form)
     assert forged.status == 403
+    # Only the provider's small urlencoded form is read, and only to check its signature.
+    multipart = aiohttp.FormData({**form})
+    multipart.add_field("file", io.BytesIO(b"x" * 1000), filename="x.bin")
+    assert (await gateway.post("/hotline/voice", data=multipart)).status == 403
+    huge = await _webhook(gateway, {**form, "Junk": "x" * 100_000})
+    assert huge.status == 403
+    assert (await gateway.get("/health")).status == 200
 
 
-async def test_an_unsigned_stream_is_refused(gateway):
-    response = await gateway.get("/hotline", headers={"Upgrade": "websocket", "Connection": "Upgrade"})
-    assert response.status == 403
+async def test_a_stream_url_opens_once_with_the_signature_and_only_for_its_call(gateway, caplog):
+    path = await _stream_path(gateway, "CA1", "+84905123456")
+    for headers in ({}, {"X-Twilio-Signature": sign("wrong", "wss://hue.example" + path)}):
+        assert (await gateway.get(path, headers={**WEBSOCKET, **headers})).status == 403
+    payload, _, mac = path.removeprefix("/hotline/").partition(".")
+    other = base64.urlsafe_b64encode(json.dumps(["CA1", "+84999999999", 2**40]).encode()).decode().rstrip("=")
+    forged = f"/hotline/{other}.{mac}"
+    assert (await gateway.get(forged, headers={**WEBSOCKET, **_signed(forged)})).status == 403
+    with caplog.at_level(logging.INFO, logger="bot.hotline"):
+        async with gateway.ws_connect(path, headers=_signed(path)) as ws:
+            # The provider's start message says who calls only as the URL does: its own words don't count.
+            await ws.send_json(_start("CA1", caller="+84999999999"))
+            assert (await ws.receive_json(timeout=30))["event"] == "media"  # the greeting (Rasa is down: "bận")
+    assert any("caller 849******56" in m for m in caplog.messages)
+    assert not any("99999" in m for m in caplog.messages)
+    assert (await gateway.get(path, headers={**WEBSOCKET, **_signed(path)})).status == 403  # replayed
+    assert (await gateway.get("/health")).status == 200
+
+
+async def test_a_stream_for_another_call_or_too_late_is_refused(gateway, clock_at):
+    path = await _stream_path(gateway, "CA1")
+    async with gateway.ws_connect(path, headers=_signed(path)) as ws:
+        await ws.send_json(_start("CA-someone-else"))
+        assert (await ws.receive(timeout=10)).type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+    late = await _stream_path(gateway, "CA2")
+    clock_at(clock.now() + timedelta(seconds=61))
+    assert (await gateway.get(late, headers={**WEBSOCKET, **_signed(late)})).status == 403
+
+
+WEBSOCKET = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+             "Sec-WebSocket-Key": base64.b64encode(b"0123456789abcdef").decode()}
+
+
+def _start(call_sid: str, caller: str | None = None) -> dict:
+    return {"event": "start", "streamSid": "MZ1",
+            "start": {"streamSid": "MZ1", "callSid": call_sid,
+                      "customParameters": {"from": caller} if caller else {},
+                      "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}
 
 
 def test_choices_are_read_out_with_their_keys():

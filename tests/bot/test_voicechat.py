@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from bot.app import make_app
+from bot.context import MEMORY
 from bot.replies import text_key
 from bot.settings import Settings
-from bot.webchat import MEMORY
 from voice.codecs import SAMPLE_RATE, decode, encode
 
 SENDER = "web-0123456789"

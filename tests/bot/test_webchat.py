@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import aiohttp
 import pytest
@@ -26,6 +27,24 @@ async def test_the_page_and_its_assets(gateway):
         assert (await gateway.get(f"/static/{asset}")).status == 200
 
 
+@pytest.mark.parametrize("path", ["/", "/static/chat.js", "/api/chat", "/nowhere"])
+async def test_every_answer_carries_the_headers_a_browser_expects(gateway, path):
+    response = await gateway.get(path)
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in policy and "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_the_pages_have_no_inline_script():
+    from bot.webchat import STATIC
+
+    for page in STATIC.rglob("*.html"):
+        html = page.read_text()
+        assert all(re.search(r"\bsrc=", tag) for tag in re.findall(r"<script\b[^>]*>", html)), page
+        assert not re.search(r"<[^>]+\son[a-z]+\s*=", html), page  # no onclick=… handlers either
+
+
 @pytest.mark.parametrize("body", [{"sender": "telegram:1", "text": "chào"}, {"sender": "web-abc", "text": "x"},
                                   {"sender": "web-0123456789", "text": ""},
                                   {"sender": "web-0123456789", "text": "x" * 4001}])
@@ -33,6 +52,36 @@ async def test_bad_messages_get_a_polite_vietnamese_error(gateway, body):
     response = await gateway.post("/api/chat", json=body)
     assert response.status == 400
     assert (await response.json())["error"].startswith("Dạ,")
+
+
+@pytest.mark.parametrize("raw", ['["web-0123456789", "chào"]', '"chào"', "42", "null", "{not json",
+                                 '{"sender": ["web-0123456789"], "text": "chào"}',
+                                 '{"sender": "web-0123456789", "text": {"x": 1}}'])
+async def test_a_body_of_the_wrong_shape_is_refused_politely(gateway, raw):
+    response = await gateway.post("/api/chat", data=raw.encode(), headers={"Content-Type": "application/json"})
+    assert response.status == 400
+    assert (await response.json())["error"].startswith("Dạ,")
+
+
+async def test_each_route_refuses_a_body_over_its_own_limit_before_reading_it(gateway):
+    big = b'{"sender": "web-0123456789", "text": "' + b"a" * 20_000 + b'"}'
+    response = await gateway.post("/api/chat", data=big, headers={"Content-Type": "application/json"})
+    assert response.status == 413 and (await response.json())["error"].startswith("Dạ,")
+
+    async def chunked():  # no Content-Length: counted as it arrives
+        for _ in range(40):
+            yield b"a" * 1024
+
+    response = await gateway.post("/api/chat", data=chunked(), headers={"Content-Type": "application/json"})
+    assert response.status == 413
+    form = aiohttp.FormData()
+    form.add_field("photo", io.BytesIO(PNG + b"\0" * (9 * 1024 * 1024)), filename="x.png", content_type="image/png")
+    assert (await gateway.post("/api/upload", data=form)).status == 413
+    voice = aiohttp.FormData({"sender": "web-0123456789"})
+    voice.add_field("audio", io.BytesIO(b"\0" * (11 * 1024 * 1024)), filename="v.webm", content_type="audio/webm")
+    response = await gateway.post("/api/voice", data=voice)
+    assert response.status == 413 and (await response.json())["reason"] == "too_large"
+    assert (await gateway.get("/health")).status == 200
 
 
 async def test_rasa_down_is_a_polite_503(gateway):

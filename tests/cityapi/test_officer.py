@@ -1,12 +1,13 @@
 """Officer updates, their history, and the events feed that publishes them."""
 from __future__ import annotations
 
+import hmac
 from datetime import datetime
 
 import pytest
 
 from tests.cityapi.helpers import AUTH, BASE, book, file_report, free_slots, get_report, officer_update
-from tests.conftest import OTHER_OFFICER_TOKEN
+from tests.conftest import API_KEY, OFFICER_TOKEN, OTHER_OFFICER_TOKEN
 
 pytestmark = pytest.mark.clock  # also run at fixed instants (scripts/test)
 
@@ -81,3 +82,22 @@ async def test_events_feed_needs_credentials(client):
     assert (await client.get("/events", params={"since": "abc"}, headers=AUTH)).status == 400
     response = await client.get(f"{BASE}/requests.json")  # the public Open311 list needs none
     assert response.status == 200
+
+
+async def test_every_secret_is_compared_in_constant_time(client, monkeypatch):
+    import cityapi.context
+
+    compared, original = [], hmac.compare_digest
+
+    def compare_digest(a, b):
+        compared.append(a)
+        return original(a, b)
+
+    monkeypatch.setattr(cityapi.context.hmac, "compare_digest", compare_digest)
+    for token, status in ((OFFICER_TOKEN, 200), (API_KEY, 200), (OFFICER_TOKEN[:-1], 401), ("x" * 32, 401)):
+        compared.clear()
+        response = await client.get("/events", headers={"Authorization": f"Bearer {token}"})
+        assert response.status == status
+        # Each officer's token (and for a non-officer, each client key) is compared, whoever matches.
+        assert len(compared) >= 2
+    assert (await client.get("/health")).status == 200

@@ -11,7 +11,7 @@ from pathlib import Path
 import aiohttp
 
 from tests.cityapi.helpers import AUTH, PHONE_SYSTEM, report_form
-from tests.conftest import TEST_ENV
+from tests.conftest import API_KEY, OFFICER_TOKEN, TEST_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -78,6 +78,21 @@ async def test_restart_keeps_data_and_seeds_once(database_url, tmp_path):
     text = log.read_text()
     assert "listening on http://127.0.0.1" in text and "Appointment?patient" in text
     assert "0905123456" not in text  # phone numbers are masked in the logs
+
+
+async def test_no_key_reaches_the_log(tmp_path):
+    """A client that puts its key in the URL (Open311 allows it) does not get it written to the access log."""
+    log = tmp_path / "cityapi.log"
+    async with aiohttp.ClientSession() as session:
+        async with Server(f"sqlite:///{tmp_path / 'city.sqlite3'}", log) as server:
+            listed = await session.get(f"{server.base}/open311/v2/requests.json",
+                                       params={"account_id": "web-00000001", "api_key": API_KEY})
+            assert listed.status == 200
+            officer = await session.get(f"{server.base}/events", params={"token": OFFICER_TOKEN})
+            assert officer.status == 401
+    text = log.read_text()
+    assert "/open311/v2/requests.json?account_id=web-00000001&api_key=***" in text
+    assert API_KEY not in text and OFFICER_TOKEN not in text
 
 
 def test_missing_secrets_is_a_clear_error(tmp_path):

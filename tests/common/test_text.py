@@ -1,8 +1,15 @@
-import logging
-
 import pytest
 
-from common.text import MaskingFilter, booking_code_in, fold, mask_sensitive, normalize_phone, same_word, words
+from common.text import (
+    PHONE_IN_TEXT,
+    booking_code_in,
+    fold,
+    mask_sensitive,
+    normalize_phone,
+    phone_groups,
+    same_word,
+    words,
+)
 
 
 @pytest.mark.parametrize("text, folded", [
@@ -39,19 +46,24 @@ def test_masking_hides_phone_and_id_numbers_but_not_case_codes():
     assert "PA-2026-000123" in masked and "LK-482913" in masked
 
 
+@pytest.mark.parametrize("written", ["0234 3822 325", "(0234) 3822 325", "+84 234 3822 325", "84 234 3822325",
+                                     "0905 123 456", "090.512.3456", "(090) 512-3456", "+84905123456"])
+def test_every_phone_form_normalize_phone_takes_is_found_masked_and_grouped(written):
+    line = f"gọi lại số {written} giúp tui"
+    assert [m.group() for m in PHONE_IN_TEXT.finditer(line)] == [written]
+    masked = mask_sensitive(line)
+    digits = normalize_phone(written)
+    assert digits and digits[3:-2] not in masked.replace(" ", "")
+    assert masked.startswith("gọi lại số ") and masked.endswith(" giúp tui")
+    assert "".join(phone_groups(digits)) == digits
+    assert [len(g) for g in phone_groups(digits)] == ([4, 4, 3] if len(digits) == 11 else [4, 3, 3])
+
+
 def test_masking_leaves_identifiers_whole():
     line = "call call-CA6a8e4a0bcc394a74b3be445857490595 started (caller +84905123456)"
     assert mask_sensitive(line) == "call call-CA6a8e4a0bcc394a74b3be445857490595 started (caller 849******56)"
     assert mask_sensitive("GET /fhir/R4/Patient?identifier=phone%7C0905123456&x=1") == (
         "GET /fhir/R4/Patient?identifier=phone%7C090*****56&x=1")
-
-
-def test_masking_filter_rewrites_log_records(caplog):
-    logger = logging.getLogger("test.masking")
-    logger.addFilter(MaskingFilter())
-    with caplog.at_level(logging.INFO, logger="test.masking"):
-        logger.info("gọi lại cho %s", "0914 000 111")
-    assert caplog.messages == ["gọi lại cho 091*****11"]
 
 
 def test_booking_codes_however_typed():

@@ -18,7 +18,7 @@ import pytest
 from common.text import fold
 from tests.conftest import REPORTS
 from tests.e2e.conftest import HOTLINE_TOKEN
-from tests.phone import Caller
+from tests.phone import Caller, ring, sign
 from voice.asr import load_recognizer
 from voice.codecs import PHONE_RATE, SAMPLE_RATE, decode
 from voice.settings import VoiceSettings
@@ -33,10 +33,6 @@ def speech(text: str):
 
 def heard(pcm) -> str:
     return fold(load_recognizer(VoiceSettings()).transcribe(pcm, PHONE_RATE).text)
-
-
-def url(stack) -> str:
-    return stack.gateway.replace("http", "ws", 1) + "/hotline"
 
 
 def tracker(stack, call: Caller) -> dict:
@@ -60,7 +56,7 @@ def user_intents(stack, call: Caller) -> list[str]:
 
 
 async def test_the_caller_is_greeted_and_keys_choose(stack):
-    async with Caller(url(stack), HOTLINE_TOKEN) as call:
+    async with Caller(stack.gateway, HOTLINE_TOKEN) as call:
         greeting = await call.listen()
         assert len(greeting) > 3 * PHONE_RATE  # seconds of speech, not a beep
         assert {"chao", "bam", "phim"} & set(heard(greeting).split())
@@ -75,7 +71,7 @@ async def test_the_caller_is_greeted_and_keys_choose(stack):
 
 
 async def test_a_spoken_request_is_understood_and_answered_in_speech(stack):
-    async with Caller(url(stack), HOTLINE_TOKEN) as call:
+    async with Caller(stack.gateway, HOTLINE_TOKEN) as call:
         await call.listen()
         ended = await call.say(speech("tôi muốn gặp cán bộ"), SAMPLE_RATE)
         answer = await call.listen()
@@ -87,7 +83,7 @@ async def test_a_spoken_request_is_understood_and_answered_in_speech(stack):
 
 
 async def test_talking_over_the_answer_clears_it(stack):
-    async with Caller(url(stack), HOTLINE_TOKEN) as call:
+    async with Caller(stack.gateway, HOTLINE_TOKEN) as call:
         while not call.played:  # the long greeting has started playing
             await asyncio.sleep(0.05)
         await call.say(speech("khoan đã, cho tôi hỏi"), SAMPLE_RATE)
@@ -101,7 +97,7 @@ async def test_talking_over_the_answer_clears_it(stack):
 
 
 async def test_a_silent_caller_is_asked_twice_then_the_assistant_says_goodbye_and_hangs_up(stack):
-    async with Caller(url(stack), HOTLINE_TOKEN) as call:
+    async with Caller(stack.gateway, HOTLINE_TOKEN) as call:
         await call.listen()
         asks = [await call.listen(), await call.listen()]
         assert all(len(ask) > PHONE_RATE for ask in asks)
@@ -117,23 +113,31 @@ async def test_a_silent_caller_is_asked_twice_then_the_assistant_says_goodbye_an
 
 
 async def test_hanging_up_ends_the_call_cleanly(stack):
-    call = Caller(url(stack), HOTLINE_TOKEN)
+    call = Caller(stack.gateway, HOTLINE_TOKEN)
     await call.__aenter__()
     await call.listen()
     await call.say(speech("tôi muốn phản ánh"), SAMPLE_RATE)
     await call.hang_up()  # mid-answer
     await ended(stack, call)
-    async with Caller(url(stack), HOTLINE_TOKEN) as again:  # the line is free for the next caller
+    async with Caller(stack.gateway, HOTLINE_TOKEN) as again:  # the line is free for the next caller
         assert len(await again.listen()) > PHONE_RATE
 
 
-@pytest.mark.parametrize("token", [None, "wrong-token"])
-async def test_a_connection_without_the_provider_signature_is_refused(stack, token):
+async def test_a_stream_opens_once_and_only_with_the_provider_signature(stack):
     async with aiohttp.ClientSession() as session:
-        headers = {} if token is None else {"X-Twilio-Signature": Caller(url(stack), token).sign_url()}
-        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-            await session.ws_connect(url(stack), headers=headers)
-        assert refused.value.status == 403
+        stream = await ring(session, stack.gateway, HOTLINE_TOKEN, "CA" + "1" * 32, "+84905123456")
+        for headers in ({}, {"X-Twilio-Signature": sign("wrong-token", stream)}):
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await session.ws_connect(stream, headers=headers)
+            assert refused.value.status == 403
+        signed = {"X-Twilio-Signature": sign(HOTLINE_TOKEN, stream)}
+        async with session.ws_connect(stream, headers=signed):
+            pass
+        with pytest.raises(aiohttp.WSServerHandshakeError) as replayed:  # a captured URL and signature, again
+            await session.ws_connect(stream, headers=signed)
+        assert replayed.value.status == 403
+    async with Caller(stack.gateway, HOTLINE_TOKEN) as call:  # and the line still works
+        assert len(await call.listen()) > PHONE_RATE
 
 
 def test_the_voice_benchmark_runs(stack):

@@ -23,6 +23,12 @@ def test_phone_numbers_are_read_digit_by_digit_in_groups(phone):
     assert speakable(f"Số của bác là {phone}, đúng không ạ?") == f"Số của bác là {PHONE}, đúng không ạ?"
 
 
+@pytest.mark.parametrize("phone", ["0234 3822 325", "02343822325", "(0234) 3822 325", "+84 234 3822 325"])
+def test_landlines_are_read_in_their_own_groups(phone):
+    assert speakable(f"Số nhà bác là {phone} ạ.") == (
+        "Số nhà bác là không hai ba bốn, ba tám hai hai, ba hai năm ạ.")
+
+
 @pytest.mark.parametrize("text, spoken", [
     ("Mời bác đến lúc 8:30 sáng.", "Mời bác đến lúc 8 giờ 30 sáng."),
     ("Từ 7h30 đến 17:00.", "Từ 7 giờ 30 đến 17 giờ."),

@@ -1,0 +1,98 @@
+"""What every channel of the gateway shares: its settings, Rasa, the reply memory, speech in and out, and how a
+request body is read and refused. A neutral home, so that no channel imports another and set-up order is free."""
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+
+from voice.tts import Speaker
+
+from .rasa import RasaClient
+from .replies import ReplyMemory
+from .settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+RASA = web.AppKey("rasa", RasaClient)
+MEMORY = web.AppKey("memory", ReplyMemory)
+SPEAKER = web.AppKey("speaker", Speaker)
+RECOGNIZER = web.AppKey("recognizer", object)  # voice.asr's recogniser, loaded once at start
+
+BUSY = "Dạ, cháu đang bận một chút. Bác thử lại sau ít phút giúp cháu nghe."
+BAD_SENDER = "Dạ, phiên trò chuyện không hợp lệ. Bác tải lại trang giúp cháu."
+BAD_REQUEST = "Dạ, tin nhắn gửi lên chưa đúng định dạng."
+TOO_LARGE = "Dạ, nội dung gửi lên lớn quá ạ."
+UNHEARD = "Dạ, cháu chưa nghe rõ. Bác nói lại chậm hơn một chút giúp cháu nghe."
+
+
+class Refused(Exception):
+    """A request the gateway will not take: answered with `status` and a polite Vietnamese message."""
+
+    def __init__(self, status: int, message: str, **extra):
+        super().__init__(message)
+        self.status, self.message, self.extra = status, message, extra
+
+    def response(self) -> web.Response:
+        return error(self.status, self.message, **self.extra)
+
+
+def error(status: int, message: str, **extra) -> web.Response:
+    return json_response({"error": message, **extra}, status=status)
+
+
+def json_response(data, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, ensure_ascii=False))
+
+
+def _check_length(request: web.Request, limit: int, message: str) -> None:
+    """A declared length over the limit is refused before anything is read."""
+    if request.content_length is not None and request.content_length > limit:
+        raise Refused(413, message, reason="too_large")
+
+
+async def json_object(request: web.Request, limit: int) -> dict:
+    """The body as a JSON object of at most `limit` bytes, checked before it is parsed."""
+    _check_length(request, limit, TOO_LARGE)
+    try:
+        raw = await request.clone(client_max_size=limit).read()
+    except web.HTTPRequestEntityTooLarge:
+        raise Refused(413, TOO_LARGE) from None
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise Refused(400, BAD_REQUEST) from None
+    if not isinstance(body, dict):
+        raise Refused(400, BAD_REQUEST)
+    return body
+
+
+async def form(request: web.Request, limit: int, too_large: str = TOO_LARGE):
+    """A multipart or urlencoded body of at most `limit` bytes, checked as it is read."""
+    _check_length(request, limit, too_large)
+    try:
+        return await request.clone(client_max_size=limit).post()
+    except web.HTTPRequestEntityTooLarge:
+        raise Refused(413, too_large, reason="too_large") from None
+    except ValueError:
+        raise Refused(400, BAD_REQUEST) from None
+
+
+@web.middleware
+async def refusals(request: web.Request, handler):
+    """A Refused raised anywhere becomes its polite answer."""
+    try:
+        return await handler(request)
+    except Refused as refused:
+        return refused.response()
+
+
+def setup(app: web.Application, settings: Settings) -> None:
+    app[SETTINGS] = settings
+    app[RASA] = RasaClient(settings.rasa_url, settings.rasa_timeout)
+    app[MEMORY] = ReplyMemory()
+    app[SPEAKER] = Speaker(settings.voice)
+
+    async def _close(app: web.Application) -> None:
+        await app[RASA].close()
+
+    app.on_cleanup.append(_close)

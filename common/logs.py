@@ -1,0 +1,48 @@
+"""Logging for every service: one set-up, and no secret, phone or ID number in any line."""
+from __future__ import annotations
+
+import logging
+import os
+import re
+
+from common.text import mask_sensitive
+
+# `api_key=…` in a query string or form, `"token": "…"` in JSON, `Authorization: Bearer …` in a header dump.
+_SECRET_VALUE = re.compile(
+    r"(?i)\b(api[_-]?key|access_token|refresh_token|secret[_-]?key|secret|token|password|signature|"
+    r"authorization|x-twilio-signature|x-telegram-bot-api-secret-token|x-zevent-signature)"
+    r"(['\"]?\s*[=:]\s*['\"]?)((?:bearer|basic|mac=)\s*)?[^&\s'\",;)]+")
+
+
+def mask_secrets(text: str) -> str:
+    """'…?api_key=s3cr3t&x=1' -> '…?api_key=***&x=1'."""
+    return _SECRET_VALUE.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3) or ''}***", text)
+
+
+def masked(text: str) -> str:
+    return mask_secrets(mask_sensitive(text))
+
+
+class MaskingFilter(logging.Filter):
+    """Rewrites every record that passes a handler, access log lines included."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = masked(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = masked(logging.Formatter().formatException(record.exc_info))
+        return True
+
+
+def setup_logging() -> None:
+    """INFO (or LOG_LEVEL) to stderr, every handler masked; one set up earlier (rasa-sdk's) is masked too.
+    Citizens' words are logged at DEBUG only."""
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in root.handlers:
+        if not any(isinstance(f, MaskingFilter) for f in handler.filters):
+            handler.addFilter(MaskingFilter())
