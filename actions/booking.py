@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 
 from common.clock import LOCAL_TZ, local_now, today
@@ -11,9 +11,8 @@ from common.text import fold, normalize_phone, words, written_out
 
 from . import forms
 from .clients.fhir import FhirClient, SlotTaken
-from .clients.http import CityUnavailable
 from .dates import When, parse_when
-from .forms import TaskFormValidation, choice, entity, intent, last_response, payload_button
+from .forms import CityAction, TaskFormValidation, choice, entity, intent, last_response, payload_button
 from .services import services
 from .wording import clock_text, short_day, spoken_code, spoken_phone, when_text
 
@@ -248,18 +247,15 @@ class ValidateBookForm(TaskFormValidation):
         return {"booking_confirmed": None}
 
 
-class ActionAskFacility(Action):
+class ActionAskFacility(CityAction):
     def name(self) -> str:
         return "action_ask_facility"
 
-    async def run(self, dispatcher, tracker, domain) -> list:
+    async def act(self, dispatcher, tracker, domain) -> list:
         city = await services()
         events = []
         if not tracker.get_slot("user_name"):
-            try:
-                patient = await city.fhir.patient_of(tracker.sender_id)
-            except CityUnavailable:
-                patient = None
+            patient = await city.fhir.patient_of(tracker.sender_id)
             if patient:
                 events = [SlotSet("user_name", patient["name"][0]["text"]),
                           SlotSet("user_phone", patient["telecom"][0]["value"])]
@@ -278,22 +274,22 @@ class ActionAskFacility(Action):
         return events
 
 
-class ActionAskService(Action):
+class ActionAskService(CityAction):
     def name(self) -> str:
         return "action_ask_service"
 
-    async def run(self, dispatcher, tracker, domain) -> list:
+    async def act(self, dispatcher, tracker, domain) -> list:
         schedules = await (await services()).fhir.schedules(tracker.get_slot("facility"))
         buttons = [payload_button(_display(s), "inform", service=_code(s)) for s in schedules]
         dispatcher.utter_message(text="Dạ, bác muốn khám chi ạ?", buttons=buttons)
         return []
 
 
-class ActionAskVisitDay(Action):
+class ActionAskVisitDay(CityAction):
     def name(self) -> str:
         return "action_ask_visit_day"
 
-    async def run(self, dispatcher, tracker, domain) -> list:
+    async def act(self, dispatcher, tracker, domain) -> list:
         slots = await _free_slots((await services()).fhir, tracker.get_slot("facility"),
                                   tracker.get_slot("service"), today(), days=BOOKING_DAYS * 2)
         days = sorted({datetime.fromisoformat(s["start"]).date() for s in slots})[:DAY_CHOICES]
@@ -303,11 +299,11 @@ class ActionAskVisitDay(Action):
         return []
 
 
-class ActionAskSlotId(Action):
+class ActionAskSlotId(CityAction):
     def name(self) -> str:
         return "action_ask_slot_id"
 
-    async def run(self, dispatcher, tracker, domain) -> list:
+    async def act(self, dispatcher, tracker, domain) -> list:
         day = date.fromisoformat(tracker.get_slot("visit_day"))
         slots = await _free_slots((await services()).fhir, tracker.get_slot("facility"),
                                   tracker.get_slot("service"), day)
@@ -335,11 +331,11 @@ async def _booking_facts(tracker: Tracker) -> dict:
     }
 
 
-class ActionAskBookingConfirmed(Action):
+class ActionAskBookingConfirmed(CityAction):
     def name(self) -> str:
         return "action_ask_booking_confirmed"
 
-    async def run(self, dispatcher, tracker, domain) -> list:
+    async def act(self, dispatcher, tracker, domain) -> list:
         answering_summary = last_response(tracker) == "utter_booking_summary"
         if answering_summary and intent(tracker) == "deny" and not entity(tracker, "phone"):
             buttons = [payload_button(t, "inform", edit_field=f) for f, t in _EDIT_TITLES.items()]
@@ -350,23 +346,22 @@ class ActionAskBookingConfirmed(Action):
         return []
 
 
-class ActionBookAppointment(Action):
+class ActionBookAppointment(CityAction):
+    form = "book_form"
+
     def name(self) -> str:
         return "action_book_appointment"
 
-    async def run(self, dispatcher, tracker, domain) -> list:
+    async def act(self, dispatcher, tracker, domain) -> list:
         city = await services()
         slot_id = tracker.get_slot("slot_id")
+        if tracker.get_slot("booking_confirmed") != "yes" or not slot_id:
+            return []  # the form was left (the city was down): nothing to book
+        facts = await _booking_facts(tracker)
         try:
-            facts = await _booking_facts(tracker)
-            try:
-                booked = await city.fhir.book(slot_id, facts["patient_name"], facts["phone"],
-                                              tracker.sender_id)
-            except SlotTaken:
-                booked = await self._already_ours(city.fhir, tracker.sender_id, slot_id)
-        except CityUnavailable:
-            dispatcher.utter_message(response="utter_city_down")
-            return forms.clear("book_form")
+            booked = await city.fhir.book(slot_id, facts["patient_name"], facts["phone"], tracker.sender_id)
+        except SlotTaken:
+            booked = await self._already_ours(city.fhir, tracker.sender_id, slot_id)
         if booked is None:
             dispatcher.utter_message(response="utter_slot_taken")
             return [SlotSet("slot_id", None), SlotSet("booking_confirmed", None),

@@ -1,15 +1,14 @@
 """Cancelling a clinic visit: pick one of the sender's upcoming appointments, confirm, cancel."""
 from __future__ import annotations
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
 
 from common.clock import local_now
 from common.text import booking_code_in
 
 from . import forms
-from .clients.http import CityRefused, CityUnavailable
-from .forms import TaskFormValidation, entity, intent, payload_button
+from .forms import CityAction, TaskFormValidation, entity, intent, payload_button
 from .services import services
 from .wording import when_text
 
@@ -44,16 +43,12 @@ class ValidateCancelForm(TaskFormValidation):
         return {"cancel_confirmed": None, "appointment_id": None}
 
 
-class ActionAskAppointmentId(Action):
+class ActionAskAppointmentId(CityAction):
     def name(self) -> str:
         return "action_ask_appointment_id"
 
-    async def run(self, dispatcher, tracker, domain) -> list:
-        try:
-            upcoming = await _upcoming(tracker)
-        except CityUnavailable:
-            dispatcher.utter_message(response="utter_city_down")
-            return [ActiveLoop(None), *forms.clear("cancel_form")]
+    async def act(self, dispatcher, tracker, domain) -> list:
+        upcoming = await _upcoming(tracker)
         if not upcoming:
             dispatcher.utter_message(response="utter_no_appointments")
             return [ActiveLoop(None), *forms.clear("cancel_form")]
@@ -62,31 +57,34 @@ class ActionAskAppointmentId(Action):
         return []
 
 
-class ActionAskCancelConfirmed(Action):
+class ActionAskCancelConfirmed(CityAction):
     def name(self) -> str:
         return "action_ask_cancel_confirmed"
 
-    async def run(self, dispatcher, tracker, domain) -> list:
-        chosen = next(a for a in await _upcoming(tracker) if a["id"] == tracker.get_slot("appointment_id"))
+    async def act(self, dispatcher, tracker, domain) -> list:
+        upcoming = await _upcoming(tracker)
+        chosen = next((a for a in upcoming if a["id"] == tracker.get_slot("appointment_id")), None)
+        if chosen is None:
+            # Gone meanwhile (cancelled from another chat, or past): choose again among what is left.
+            dispatcher.utter_message(response="utter_bad_appointment")
+            return [SlotSet("appointment_id", None), SlotSet("requested_slot", "appointment_id"),
+                    *await ActionAskAppointmentId().act(dispatcher, tracker, domain)]
         dispatcher.utter_message(
             response="utter_cancel_summary", code=chosen["id"], service_name=chosen["description"],
             facility_name=chosen["participant"][1]["actor"]["display"], when=when_text(chosen["start"]))
         return []
 
 
-class ActionCancelAppointment(Action):
+class ActionCancelAppointment(CityAction):
+    form = "cancel_form"
+
     def name(self) -> str:
         return "action_cancel_appointment"
 
-    async def run(self, dispatcher, tracker, domain) -> list:
+    async def act(self, dispatcher, tracker, domain) -> list:
         code = tracker.get_slot("appointment_id")
-        if not code:
-            return []  # the form closed itself: nothing upcoming to cancel
-        try:
-            cancelled = await (await services()).fhir.cancel(code)
-        except (CityUnavailable, CityRefused):
-            dispatcher.utter_message(response="utter_city_down")
-        else:
-            dispatcher.utter_message(response="utter_cancelled", code=code,
-                                     when=when_text(cancelled["start"]))
+        if not code or tracker.get_slot("cancel_confirmed") != "yes":
+            return []  # the form closed itself (nothing upcoming, or the city down): nothing to cancel
+        cancelled = await (await services()).fhir.cancel(code)
+        dispatcher.utter_message(response="utter_cancelled", code=code, when=when_text(cancelled["start"]))
         return forms.clear("cancel_form")

@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 import json
+import logging
 from abc import ABC, abstractmethod
 
-from rasa_sdk import FormValidationAction
-from rasa_sdk.events import SlotSet
+from rasa_sdk import Action, FormValidationAction
+from rasa_sdk.events import ActiveLoop, SlotSet
 
 from common.text import fold
+
+from .clients.http import CityRefused, CityUnavailable
+
+log = logging.getLogger(__name__)
 
 FORM_SLOTS = {
     "report_form": ["category", "address", "lat", "long", "description", "photo", "report_phone",
@@ -45,7 +50,10 @@ class TaskFormValidation(FormValidationAction, ABC):
                 and TASK_FORMS[asked_for] != self.form and latest.get("confidence", 0) >= OTHER_TASK_CONFIDENCE):
             dispatcher.utter_message(response="utter_other_task_in_form", task=TASK_NAMES[self.form])
             return [SlotSet(name, None) for name in tracker.slots_to_validate()]
-        events = await super().run(dispatcher, tracker, domain)
+        try:
+            events = await super().run(dispatcher, tracker, domain)
+        except (CityUnavailable, CityRefused) as failure:
+            return city_down(dispatcher, tracker, failure)
         return events + self._count_miss(dispatcher, tracker, events)
 
     def _count_miss(self, dispatcher, tracker, events: list[dict]) -> list[SlotSet]:
@@ -62,6 +70,35 @@ class TaskFormValidation(FormValidationAction, ABC):
             dispatcher.utter_message(response="utter_form_stuck")
             misses = 0
         return [SlotSet("form_misses", misses)]
+
+
+class CityAction(Action, ABC):
+    """An action that asks the city's services. An outage becomes the polite "city is busy" answer, never an error
+    of the action server; a task in progress is left, so the citizen can go on (try later, or ask for a person)."""
+
+    form: str | None = None  # the task whose answers an outage forgets, when no form is active any more
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    @abstractmethod
+    async def act(self, dispatcher, tracker, domain) -> list: ...
+
+    async def run(self, dispatcher, tracker, domain) -> list:
+        try:
+            return await self.act(dispatcher, tracker, domain)
+        except (CityUnavailable, CityRefused) as failure:
+            return city_down(dispatcher, tracker, failure, self.form)
+
+
+def city_down(dispatcher, tracker, failure: Exception, form: str | None = None) -> list:
+    """Say the city is busy, leave the active form and forget its answers (or those of `form`)."""
+    active = tracker.active_loop_name
+    log.warning("city services failed during %s: %s", active or form or "a turn", failure)
+    dispatcher.utter_message(response="utter_city_down")
+    form = active or form
+    # A form left here ends; its closing action then finds nothing to do (ActionBookAppointment…).
+    return [*([ActiveLoop(None)] if active else []), *(clear(form) if form in FORM_SLOTS else [])]
 
 
 def clear(form: str) -> list[SlotSet]:

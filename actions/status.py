@@ -6,8 +6,8 @@ from rasa_sdk.events import SlotSet
 
 from common.text import case_id_in
 
-from .clients.http import CityUnavailable
-from .forms import entity, payload_button
+from .clients.http import CityRefused, CityUnavailable
+from .forms import city_down, entity, payload_button
 from .services import services
 from .wording import CATEGORY_LABELS, STATUS_WORDS, date_of, spoken_code
 
@@ -48,8 +48,8 @@ class ActionCheckStatus(Action):
                     dispatcher.utter_message(response="utter_status", **status_sentence(report))
             else:
                 await self._list_own(dispatcher, tracker.sender_id, city)
-        except CityUnavailable:
-            dispatcher.utter_message(response="utter_city_down")
+        except (CityUnavailable, CityRefused) as failure:
+            return [*city_down(dispatcher, tracker, failure), SlotSet("case_id", None)]
         return [SlotSet("case_id", None)]
 
     async def _list_own(self, dispatcher, sender_id: str, city) -> None:

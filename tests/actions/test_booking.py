@@ -318,7 +318,8 @@ async def test_book_then_cancel(city):
     assert await form.validate_appointment_id(code, d, picked, {}) == {"appointment_id": code}
     assert await form.validate_appointment_id("LK-000000", d, tracker("LK-000000"), {}) == {"appointment_id": None}
     d = CollectingDispatcher()
-    events = await ActionCancelAppointment().run(d, tracker(slots={"appointment_id": code}), {})
+    events = await ActionCancelAppointment().run(d, tracker(slots={"appointment_id": code, "cancel_confirmed": "yes"}),
+                                                 {})
     assert said(d) == ["utter_cancelled"] and events == forms.clear("cancel_form")
     assert (await city.fhir.slot(slot["id"]))["status"] == "free"
 

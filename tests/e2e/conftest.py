@@ -58,6 +58,7 @@ class Stack:
         self.rasa = f"http://127.0.0.1:{self.ports['RASA_PORT']}"
         self.log = (var / "stack.log").open("ab")
         self.extra: list[subprocess.Popen] = []
+        self.cityapi: subprocess.Popen | None = None  # once restarted by a test; before, scripts/start's
 
     def another_rasa(self, var: Path) -> Stack:
         """One more Rasa server beside this stack's, on its stores and its action server."""
@@ -102,8 +103,9 @@ class Stack:
 
     def stop(self) -> None:
         for process in self.extra:
-            process.terminate()
-            process.wait(timeout=20)
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=20)
         os.killpg(self.process.pid, signal.SIGINT)
         try:
             self.process.wait(timeout=30)
@@ -111,8 +113,11 @@ class Stack:
             os.killpg(self.process.pid, signal.SIGKILL)
 
     def stop_cityapi(self) -> None:
-        pid = int((self.var / "run" / "cityapi.pid").read_text())
-        os.kill(pid, signal.SIGTERM)
+        if self.cityapi is None:
+            os.kill(int((self.var / "run" / "cityapi.pid").read_text()), signal.SIGTERM)
+        else:
+            self.cityapi.terminate()
+            self.cityapi.wait(timeout=20)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -128,6 +133,7 @@ class Stack:
                                     str(self.ports["CITYAPI_PORT"])], cwd=ROOT, env=env,
                                    stdout=self.log, stderr=subprocess.STDOUT)
         self.extra.append(process)
+        self.cityapi = process
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:

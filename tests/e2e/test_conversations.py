@@ -6,7 +6,13 @@ import re
 import time
 import urllib.request
 import uuid
+from datetime import timedelta
 
+import pytest
+
+from actions.wording import WEEKDAYS
+from cityapi.seed import working_days
+from common import clock
 from tests.conftest import API_KEY
 from tests.e2e.conftest import post_json
 
@@ -96,8 +102,11 @@ def test_booking_makes_the_slot_busy_and_cancelling_frees_it(stack):
 
 def test_a_booking_asked_in_one_sentence_goes_straight_to_the_times(stack):
     chat = Chat(stack)
-    answer = chat.say("mệ muốn khám mắt ở bệnh viện trung ương chiều thứ hai tuần sau")
-    assert "Thứ Hai" in answer and "chọn một giờ" in answer
+    monday = clock.today() + timedelta(days=7 - clock.today().weekday())
+    day = working_days(monday, 1)[0]  # next week's first working day: Monday, unless a holiday
+    name = WEEKDAYS[day.weekday()]
+    answer = chat.say(f"mệ muốn khám mắt ở bệnh viện trung ương chiều {name.lower()} tuần sau")
+    assert name in answer and "chọn một giờ" in answer
     times = [b["title"] for m in chat.last for b in m["buttons"]]
     assert times and all(title.endswith("chiều") for title in times), times
 
@@ -124,6 +133,54 @@ def test_with_the_city_down_a_report_is_kept_and_arrives_once(stack):
     assert reports[0]["service_code"] == "cay_xanh"
     listed = chat.say("phản ánh của tui")
     assert reports[0]["service_request_id"].split("-")[1] in listed
+
+
+BUSY = "hệ thống của thành phố đang bận"
+
+
+def _booking(chat: Chat) -> list:
+    """The turns of a booking, as a citizen answers them."""
+    return [lambda: chat.say("/book_clinic"), lambda: chat.press("Trung ương Huế"), lambda: chat.press("Tim mạch"),
+            chat.first_button, chat.first_button, lambda: chat.say("Nguyễn Thị Lan"), lambda: chat.say("0905123456"),
+            lambda: chat.press("Đặt lịch")]
+
+
+def _cancelling(chat: Chat) -> list:
+    return [lambda: chat.say("/cancel_appointment"), lambda: chat.press("Tim mạch"), lambda: chat.press("Hủy lịch")]
+
+
+def _down_at(stack, turns: list, step: int) -> None:
+    """The turns before `step` as usual; the city stops; turn `step` is answered politely, with an officer offered."""
+    for turn in turns[:step]:
+        turn()
+    stack.stop_cityapi()
+    try:
+        assert BUSY in turns[step]()
+    finally:
+        stack.restart_cityapi()
+
+
+# The turns of a booking that ask the city: the request, place, service, day, time, phone (summary), yes.
+@pytest.mark.parametrize("step", [0, 1, 2, 3, 4, 6, 7])
+def test_the_city_down_at_any_step_of_a_booking(stack, step):
+    chat = Chat(stack)
+    _down_at(stack, _booking(chat), step)
+    assert "Gặp cán bộ" in [b["title"] for m in chat.last for b in m["buttons"]]
+    # The task was left; the conversation goes on: a new booking starts from its first question.
+    assert "khám ở mô" in chat.say("tui muốn đặt lịch khám")
+
+
+@pytest.mark.parametrize("step", [0, 1, 2])
+def test_the_city_down_at_any_step_of_cancelling(stack, step):
+    chat = Chat(stack)
+    for turn in _booking(chat):
+        turn()
+    code = BOOKING.search("\n".join(m["text"] for m in chat.last)).group()
+    _down_at(stack, _cancelling(chat), step)
+    # Nothing was cancelled, and cancelling works again.
+    for turn in _cancelling(chat):
+        answer = turn()
+    assert code in answer and "đã hủy" in answer.lower()
 
 
 def test_stop_repeat_and_a_human_are_one_sentence_away(stack):
