@@ -8,6 +8,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from common.text import normalize_phone
 
 from . import forms
+from .forms import CityAction
+from .privacy import forget
 from .services import services
 
 HANDOFF_CONTEXT = 10
@@ -92,15 +94,21 @@ class ActionFallback(Action):
         return []
 
 
-class ActionAnswerYesNo(Action):
-    """A yes or no outside any form: it answers the officer offer, if that was the question."""
+class ActionAnswerYesNo(CityAction):
+    """A yes or no outside any form: it answers the question asked last (an officer offer, forgetting the
+    citizen), or shows what the assistant can do."""
 
     def name(self) -> str:
         return "action_answer_yes_no"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        if forms.last_response(tracker) == "utter_offer_human" and tracker.latest_message["intent"]["name"] == "affirm":
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        asked, yes = forms.last_response(tracker), tracker.latest_message["intent"]["name"] == "affirm"
+        if asked == "utter_offer_human" and yes:
             await _hand_off(dispatcher, tracker)
+        elif asked == "utter_ask_forget":
+            if yes:
+                return await forget(dispatcher, tracker)
+            dispatcher.utter_message(response="utter_not_forgotten")
         else:
             dispatcher.utter_message(response="utter_help")
         return []

@@ -10,8 +10,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
+from common.numbers import digits_in_words
 from common.text import fold
-from hue_nlu.numbers import digits_in_words
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from common.logs import setup_logging
 from .clients.fhir import FhirClient
 from .clients.http import JsonHttp
 from .clients.open311 import Open311Client
+from .clients.privacy import PrivacyClient
 from .settings import Settings
 from .store import Store, drain_forever
 
@@ -19,6 +20,7 @@ class Services:
     http: JsonHttp
     open311: Open311Client
     fhir: FhirClient
+    privacy: PrivacyClient
     store: Store
 
     @classmethod
@@ -26,8 +28,8 @@ class Services:
         http = JsonHttp(settings.cityapi_url, settings.timeout, settings.retries)
         store = Store(create_engine(settings.database_url))
         await store.create_schema()
-        return cls(settings, http, Open311Client(http, settings.api_key),
-                   FhirClient(http, settings.api_key), store)
+        return cls(settings, http, Open311Client(http, settings.api_key), FhirClient(http, settings.api_key),
+                   PrivacyClient(http, settings.api_key), store)
 
     async def close(self) -> None:
         await self.http.close()

@@ -104,6 +104,21 @@ class Store:
                 created_at=utcnow(), status="open"))
 
 
+    async def forget(self, sender_id: str) -> list[str]:
+        """Erase what this store keeps of a citizen: handoff requests (their words) go, kept reports lose the
+        phone (they are still sent). Returns the photos those kept reports will carry."""
+        t = pending_reports
+        photos = []
+        async with self.engine.begin() as conn:
+            await conn.execute(sa.delete(handoffs).where(handoffs.c.sender_id == sender_id))
+            for row in await conn.execute(sa.select(t.c.id, t.c.report).where(t.c.sender_id == sender_id)):
+                report = {k: v for k, v in row.report.items() if k not in ("phone", "first_name", "last_name")}
+                await conn.execute(sa.update(t).where(t.c.id == row.id).values(report=report))
+                if report.get("media_url"):
+                    photos.append(report["media_url"])
+        return photos
+
+
 async def drain_forever(store: Store, open311: Open311Client, interval: float) -> None:
     while True:
         try:

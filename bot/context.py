@@ -6,17 +6,19 @@ import json
 
 from aiohttp import web
 
-from voice.tts import Speaker
+from voice.tts import Speaker, fixed_answers
 
 from .rasa import RasaClient
 from .replies import ReplyMemory
 from .settings import Settings
+from .uploads import Uploads
 
 SETTINGS = web.AppKey("settings", Settings)
 RASA = web.AppKey("rasa", RasaClient)
 MEMORY = web.AppKey("memory", ReplyMemory)
 SPEAKER = web.AppKey("speaker", Speaker)
 RECOGNIZER = web.AppKey("recognizer", object)  # voice.asr's recogniser, loaded once at start
+UPLOADS = web.AppKey("uploads", Uploads)
 
 BUSY = "Dạ, cháu đang bận một chút. Bác thử lại sau ít phút giúp cháu nghe."
 BAD_SENDER = "Dạ, phiên trò chuyện không hợp lệ. Bác tải lại trang giúp cháu."
@@ -34,6 +36,20 @@ class Refused(Exception):
 
     def response(self) -> web.Response:
         return error(self.status, self.message, **self.extra)
+
+
+async def converse(app: web.Application, sender: str, said: str, metadata: dict | None = None) -> list[dict]:
+    """One turn on any channel: what the citizen typed or said (picking a button if it means one) goes to Rasa;
+    the answers come back for the citizen, remembered for the next turn. Messages addressed to the gateway are
+    carried out here. Raises RasaUnavailable."""
+    memory = app[MEMORY]
+    replies = await app[RASA].send(sender, memory.answer(sender, said), metadata)
+    for reply in replies:
+        forget = (reply.get("custom") or {}).get("forget")
+        if forget is not None:  # actions/privacy.py: the citizen asked to be forgotten
+            app[UPLOADS].forget(sender, forget.get("keep_photos") or [])
+            memory.forget(sender)
+    return memory.remember(sender, [r for r in replies if "custom" not in r])
 
 
 def error(status: int, message: str, **extra) -> web.Response:
@@ -90,7 +106,9 @@ def setup(app: web.Application, settings: Settings) -> None:
     app[SETTINGS] = settings
     app[RASA] = RasaClient(settings.rasa_url, settings.rasa_timeout)
     app[MEMORY] = ReplyMemory()
-    app[SPEAKER] = Speaker(settings.voice)
+    # Only the assistant's fixed answers may be spoken by Google (voice/tts.py): nothing personal leaves the machine.
+    app[SPEAKER] = Speaker(settings.voice, public=[*fixed_answers(settings.domain), BUSY, UNHEARD, BAD_SENDER])
+    app[UPLOADS] = Uploads(settings.uploads, settings.upload_owners, settings.public_url)
 
     async def _close(app: web.Application) -> None:
         await app[RASA].close()

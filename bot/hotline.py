@@ -26,7 +26,7 @@ from common.text import mask_sensitive
 from voice.codecs import PHONE_RATE, mulaw_decode
 from voice.endpoint import Endpointer
 
-from .context import BUSY, MEMORY, RASA, RECOGNIZER, SETTINGS, SPEAKER, UNHEARD
+from .context import BUSY, MEMORY, RECOGNIZER, SETTINGS, SPEAKER, UNHEARD, converse
 from .rasa import RasaUnavailable
 
 log = logging.getLogger(__name__)
@@ -219,17 +219,17 @@ class Call:
             await self.say([UNHEARD])
             return
         log.debug("call %s heard: %s", self.sender, mask_sensitive(text))  # a citizen's words: DEBUG only
-        await self.exchange(self.app[MEMORY].answer(self.sender, text))
+        await self.exchange(text)
 
     async def exchange(self, message: str, metadata: dict | None = None) -> None:
         async with self.turn:
             try:
-                replies = await self.app[RASA].send(self.sender, message, metadata)
+                replies = await converse(self.app, self.sender, message, metadata)
             except RasaUnavailable as failure:
                 log.warning("rasa unavailable during call %s: %s", self.sender, failure)
                 await self.say([BUSY])
                 return
-            await self.say(spoken(self.app[MEMORY].remember(self.sender, replies)))
+            await self.say(spoken(replies))
 
     async def say(self, texts: list[str]) -> None:
         for text in texts:
@@ -346,5 +346,6 @@ async def hotline(request: web.Request) -> web.StreamResponse:
 
 def setup(app: web.Application) -> None:
     app[OPENED] = {}
+    app[SPEAKER].add_public([STILL_THERE, GOODBYE])
     app.router.add_post("/hotline/voice", answer_call)
     app.router.add_get("/hotline/{token}", hotline)

@@ -15,8 +15,8 @@ class RasaClient:
         self._session: aiohttp.ClientSession | None = None
 
     async def send(self, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
-        """The assistant's answers: [{"text", "buttons", "image"}], in order. `metadata` reaches the actions
-        (the first message's, as the slot session_started_metadata)."""
+        """The assistant's answers: [{"text", "buttons", "image"}] for the citizen, [{"custom"}] for the gateway,
+        in order. `metadata` reaches the actions (the first message's, as the slot session_started_metadata)."""
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self.timeout)
         try:
@@ -27,7 +27,8 @@ class RasaClient:
                 replies = await response.json()
         except (aiohttp.ClientError, TimeoutError) as error:
             raise RasaUnavailable(repr(error)) from error
-        return [{"text": r.get("text", ""), "buttons": r.get("buttons") or [],
+        return [{"custom": r["custom"]} if "custom" in r else
+                {"text": r.get("text", ""), "buttons": r.get("buttons") or [],
                  **({"image": r["image"]} if r.get("image") else {})} for r in replies]
 
     async def close(self) -> None:

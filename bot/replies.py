@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 
-from voice.choices import match_choice
+from common.choices import match_choice
 
 
 class ReplyMemory:
@@ -33,6 +33,9 @@ class ReplyMemory:
         buttons = self.buttons(sender)
         picked = match_choice(heard, [b["title"] for b in buttons]) if buttons else None
         return heard if picked is None else buttons[picked]["payload"]
+
+    def forget(self, sender: str) -> None:
+        self._buttons.pop(sender, None)
 
     def text(self, key: str) -> str | None:
         return self._texts.get(key)

@@ -13,7 +13,9 @@ from voice.settings import VoiceSettings
 class Settings:
     rasa_url: str
     public_url: str
+    domain: Path  # the assistant's answers, whose fixed ones may be spoken by Google
     uploads: Path
+    upload_owners: Path
     voice: VoiceSettings
     hotline_token: str | None = None  # the provider's auth token, which signs its WebSocket requests
     hotline_end_silence_ms: int = 600
@@ -27,7 +29,9 @@ class Settings:
         return cls(
             rasa_url=env.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
             public_url=public_url(env),
+            domain=Path(__file__).resolve().parents[1] / "domain.yml",
             uploads=var / "uploads",
+            upload_owners=var / "upload-owners",
             voice=VoiceSettings.from_env(env),
             hotline_token=env.get("HOTLINE_AUTH_TOKEN") or None,
             hotline_end_silence_ms=int(env.get("HOTLINE_END_SILENCE_MS", "600")),

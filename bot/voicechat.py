@@ -13,12 +13,12 @@ from .context import (
     BAD_SENDER,
     BUSY,
     MEMORY,
-    RASA,
     RECOGNIZER,
     SETTINGS,
     SPEAKER,
     UNHEARD,
     Refused,
+    converse,
     error,
     form,
     json_response,
@@ -50,13 +50,12 @@ async def listen(request: web.Request) -> web.Response:
     heard = await transcribe(pcm, SAMPLE_RATE, request.app[RECOGNIZER])
     if not heard.text.strip():
         return error(422, UNHEARD, reason="unheard")
-    memory = request.app[MEMORY]
     try:
-        messages = await request.app[RASA].send(sender, memory.answer(sender, heard.text))
+        messages = await converse(request.app, sender, heard.text)
     except RasaUnavailable as failure:
         log.warning("rasa unavailable: %s", failure)
         return error(503, BUSY)
-    return json_response({"heard": heard.text, "messages": memory.remember(sender, messages)})
+    return json_response({"heard": heard.text, "messages": messages})
 
 
 async def speech(request: web.Request) -> web.StreamResponse:
@@ -65,9 +64,11 @@ async def speech(request: web.Request) -> web.StreamResponse:
     text = request.app[MEMORY].text(request.match_info["key"])
     if text is None or fmt not in WEB_FORMATS:
         raise web.HTTPNotFound()
-    spoken = await request.app[SPEAKER].aspeak(text, fmt)
-    return web.Response(body=spoken.audio, content_type=CONTENT_TYPES[fmt],
-                        headers={"Cache-Control": "private, max-age=86400"})
+    speaker = request.app[SPEAKER]
+    spoken = await speaker.aspeak(text, fmt)
+    # A browser keeps the fixed answers a day; speech that may carry a citizen's data it does not keep.
+    caching = "private, max-age=86400" if speaker.is_public(text) else "no-store"
+    return web.Response(body=spoken.audio, content_type=CONTENT_TYPES[fmt], headers={"Cache-Control": caching})
 
 
 def setup(app: web.Application) -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from common.gateway import UPLOADS, new_upload_name
+import common.gateway
 
-from .context import BAD_SENDER, BUSY, MEMORY, RASA, SETTINGS, Refused, error, form, json_object, json_response
+from .context import BAD_SENDER, BUSY, SETTINGS, UPLOADS, Refused, converse, error, form, json_object, json_response
 from .rasa import RasaUnavailable
 
 log = logging.getLogger(__name__)
@@ -40,11 +40,11 @@ async def chat(request: web.Request) -> web.Response:
         raise Refused(400, "Dạ, tin nhắn trống hoặc dài quá ạ.")
     try:
         # Typed answers pick buttons the way spoken ones do ("1", "cái đầu", "dạ có").
-        messages = await request.app[RASA].send(sender, request.app[MEMORY].answer(sender, text.strip()))
+        messages = await converse(request.app, sender, text.strip())
     except RasaUnavailable as failure:
         log.warning("rasa unavailable: %s", failure)
         return error(503, BUSY)
-    return json_response({"messages": request.app[MEMORY].remember(sender, messages)})
+    return json_response({"messages": messages})
 
 
 def _image_extension(head: bytes) -> str | None:
@@ -55,8 +55,10 @@ def _image_extension(head: bytes) -> str | None:
 
 async def upload(request: web.Request) -> web.Response:
     """Keep a citizen's photo and give back the address Open311 will carry as media_url."""
-    settings = request.app[SETTINGS]
-    photo = (await form(request, MAX_PHOTO + 64 * 1024, PHOTO_TOO_LARGE)).get("photo")
+    fields = await form(request, MAX_PHOTO + 64 * 1024, PHOTO_TOO_LARGE)
+    sender, photo = fields.get("sender"), fields.get("photo")
+    if not isinstance(sender, str) or not valid_sender(sender):
+        raise Refused(400, BAD_SENDER)
     if not isinstance(photo, web.FileField):
         raise Refused(400, "Dạ, cháu chưa nhận được ảnh.")
     data = photo.file.read(MAX_PHOTO + 1)
@@ -65,16 +67,12 @@ async def upload(request: web.Request) -> web.Response:
         raise Refused(415, "Dạ, tệp ni không phải ảnh. Bác chọn ảnh chụp giúp cháu.")
     if len(data) > MAX_PHOTO:
         raise Refused(413, PHOTO_TOO_LARGE)
-    settings.uploads.mkdir(parents=True, exist_ok=True)
-    name = new_upload_name(extension)
-    (settings.uploads / name).write_bytes(data)
-    return web.json_response({"url": f"{settings.public_url}{UPLOADS}{name}"})
+    return web.json_response({"url": request.app[UPLOADS].keep(sender, data, extension)})
 
 
 def setup(app: web.Application) -> None:
-    app[SETTINGS].uploads.mkdir(parents=True, exist_ok=True)
     app.router.add_get("/", index)
     app.router.add_static("/static/", STATIC)
-    app.router.add_static(UPLOADS, app[SETTINGS].uploads)
+    app.router.add_static(common.gateway.UPLOADS, app[SETTINGS].uploads)
     app.router.add_post("/api/chat", chat)
     app.router.add_post("/api/upload", upload)

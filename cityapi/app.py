@@ -8,7 +8,7 @@ from aiohttp import web
 
 from common.database import create_engine
 
-from . import fhir, officer, open311
+from . import fhir, officer, open311, privacy
 from .config import Settings
 from .context import ENGINE, SETTINGS
 from .responses import error_middleware, json_response
@@ -28,6 +28,7 @@ def make_app(settings: Settings) -> web.Application:
     open311.setup(app)
     fhir.setup(app)
     officer.setup(app)
+    privacy.setup(app)
     app.cleanup_ctx.append(_database)
     return app
 

@@ -14,9 +14,9 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from common.numbers import spoken_numbers
 from common.text import case_id_in, normalize_phone
 from hue_nlu.fuzzy import FuzzyLookup
-from hue_nlu.numbers import spoken_numbers
 
 _WORD = re.compile(r"\S+")
 

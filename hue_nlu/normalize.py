@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from common.numbers import spoken_numbers
 from common.text import ABBREVIATIONS, CASE_ID_IN_TEXT, PHONE_IN_TEXT, fold, normalize_phone
-from hue_nlu.numbers import spoken_numbers
 
 # Every phone number or case code, written or said, looks the same to the classifier:
 # the digits themselves say nothing about the intent, and "không không…" is not a refusal.

@@ -5,6 +5,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export TROLYHUE_VAR=${TROLYHUE_VAR:-$ROOT/var}
 export RASA_TELEMETRY_ENABLED=false
 
+# Rasa, with the settings of scripts/rasa.env (reproducible training) for Rasa only: a fixed PYTHONHASHSEED in
+# the public services would open them to hash flooding. env(1) execs Rasa, so a background job's pid is Rasa's.
+# shellcheck disable=SC2046
+RASA=(env $(grep -v '^#' "$ROOT/scripts/rasa.env") "$ROOT/.venv-rasa/bin/rasa")
+
 say() { printf '\033[1m[trolyhue]\033[0m %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 
@@ -84,17 +89,22 @@ train_if_changed() {
     exec 9>&-
 }
 
+nlu_hash() {
+    # What a trained model depends on: the domain, config, training data, our NLU components and their settings.
+    cat "$ROOT/config.yml" "$ROOT/domain.yml" "$ROOT"/nlu_data/*.yml "$ROOT"/hue_nlu/*.py "$ROOT/common/text.py" \
+        "$ROOT/common/numbers.py" "$ROOT/scripts/rasa.env" | sha256sum | cut -d' ' -f1
+}
+
 train_when_stale() {
     # Train models/trolyhue.tar.gz when the domain, config, training data or our NLU components changed.
     local stamp="$ROOT/models/.trained.sha256" wanted
-    wanted=$(cat "$ROOT/config.yml" "$ROOT/domain.yml" "$ROOT"/nlu_data/*.yml "$ROOT"/hue_nlu/*.py \
-        "$ROOT/common/text.py" | sha256sum | cut -d' ' -f1)
+    wanted=$(nlu_hash)
     if [ -f "$ROOT/models/trolyhue.tar.gz" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ]; then
         return 0
     fi
     say "training the assistant (about 2 minutes; log in $TROLYHUE_VAR/train.log)"
     mkdir -p "$TROLYHUE_VAR"
-    if ! (cd "$ROOT" && .venv-rasa/bin/rasa train --quiet --data nlu_data --config config.yml \
+    if ! (cd "$ROOT" && "${RASA[@]}" train --quiet --data nlu_data --config config.yml \
             --domain domain.yml --out models --fixed-model-name trolyhue) > "$TROLYHUE_VAR/train.log" 2>&1; then
         tail -n 40 "$TROLYHUE_VAR/train.log" >&2
         die "training failed (see $TROLYHUE_VAR/train.log)"

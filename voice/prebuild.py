@@ -8,26 +8,15 @@ placeholders differ per conversation: they are cached when first spoken.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 
-from ruamel.yaml import YAML
-
 from voice.settings import VoiceSettings
-from voice.tts import Speaker
+from voice.tts import Speaker, fixed_answers
 
 FORMATS = ("mp3", "ogg", "mulaw")
-_PLACEHOLDER = re.compile(r"\{\w+\}")
-
-
-def response_texts(domain: Path) -> list[str]:
-    """The distinct texts under `responses:`, in order."""
-    responses = YAML(typ="safe", pure=True).load(domain.read_text(encoding="utf-8")).get("responses") or {}
-    texts = [variant["text"] for variants in responses.values() for variant in variants if variant.get("text")]
-    return list(dict.fromkeys(texts))
 
 
 def prebuild(speaker: Speaker, texts: list[str], formats: tuple[str, ...] = FORMATS) -> Counter:
@@ -45,12 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--domain", type=Path, default=Path("domain.yml"), help="Rasa domain (default: domain.yml)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    texts = response_texts(args.domain)
-    fixed = [text for text in texts if not _PLACEHOLDER.search(text)]
-    outcomes = prebuild(Speaker(VoiceSettings.from_env()), fixed)
+    fixed = fixed_answers(args.domain)
+    outcomes = prebuild(Speaker(VoiceSettings.from_env(), public=fixed), fixed)
     built = ", ".join(f"{outcomes[engine]} by {engine}" for engine in ("gtts", "espeak") if outcomes[engine])
-    print(f"{len(fixed)} fixed answers ({len(texts) - len(fixed)} with placeholders skipped) x {len(FORMATS)} formats:"
-          f" built {built or 'none'}; {outcomes['cached']} already cached; {time.perf_counter() - started:.1f} s")
+    print(f"{len(fixed)} fixed answers x {len(FORMATS)} formats: built {built or 'none'};"
+          f" {outcomes['cached']} already cached; {time.perf_counter() - started:.1f} s")
     return 0
 
 

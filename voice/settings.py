@@ -22,6 +22,8 @@ class VoiceSettings:
     gtts_timeout: float = 0.8
     gtts_retry_after: float = 300.0
     cache_dir: Path = Path("var/tts-cache")
+    # Speech of a text that is not one of the assistant's fixed answers may carry a citizen's data: kept this long.
+    personal_cache_seconds: float = 6 * 3600
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "VoiceSettings":
@@ -41,4 +43,5 @@ class VoiceSettings:
             gtts_timeout=float(env.get("GTTS_TIMEOUT", cls.gtts_timeout)),
             gtts_retry_after=float(env.get("GTTS_RETRY_AFTER", cls.gtts_retry_after)),
             cache_dir=Path(env["TTS_CACHE_DIR"]) if env.get("TTS_CACHE_DIR") else var / "tts-cache",
+            personal_cache_seconds=float(env.get("TTS_PERSONAL_CACHE_SECONDS", cls.personal_cache_seconds)),
         )

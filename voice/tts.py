@@ -14,17 +14,20 @@ import logging
 import math
 import os
 import queue
+import re
 import shutil
 import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from gtts import gTTS
+from ruamel.yaml import YAML
 
+from common import clock
 from voice import codecs
 from voice.settings import VoiceSettings
 from voice.speakable import speakable
@@ -33,6 +36,8 @@ log = logging.getLogger(__name__)
 
 # Engine output is decoded at gTTS's own rate, which is also codecs' MP3 rate: the web format needs no resampling.
 PCM_RATE = 24000
+PRUNE_EVERY = 600  # seconds between deletions of expired personal speech
+_PLACEHOLDER = re.compile(r"\{\w+\}")
 
 
 class SpeechError(RuntimeError):
@@ -154,17 +159,34 @@ class Breaker:
 class Speaker:
     """Speaks answers in "mp3" (web), "ogg" (Opus, chat apps), "mulaw" (8 kHz telephony) or "wav".
 
-    One per process: it holds the gTTS breaker. The cache has one entry per engine actually used, so audio from
-    espeak-ng (made while Google was down) is never served as Google's: it is served only while gTTS cannot be
-    tried, and replaced by Google's voice the first time gTTS answers again.
+    One per process: it holds the gTTS breaker. No citizen's data leaves the machine: only the public texts (the
+    assistant's fixed answers, the same for everyone, `public`) may go to Google; every other text (a summary with a
+    name, phone and address, a status with officers' notes) is spoken by espeak-ng here. Public speech is cached for
+    good; other speech is personal and is deleted `personal_cache_seconds` after it was made.
+
+    The cache has one entry per engine actually used, so audio from espeak-ng (made while Google was down) is never
+    served as Google's: it is served only while gTTS cannot be tried, and replaced by Google's voice the first time
+    gTTS answers again.
     """
 
-    def __init__(self, settings: VoiceSettings, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, settings: VoiceSettings, public: Iterable[str] = (),
+                 clock: Callable[[], float] = time.monotonic):
         self.cache_dir = Path(settings.cache_dir)
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        self.personal_dir = self.cache_dir / "personal"
+        self.personal_dir.mkdir(parents=True, exist_ok=True)
+        self.personal_seconds = settings.personal_cache_seconds
+        self.public: set[str] = set()
+        self.add_public(public)
         self.espeak = Espeak(settings.voice, settings.rate_wpm)
         self.gtts = Gtts(settings.gtts_timeout) if settings.gtts_enabled else None
         self.breaker = Breaker(settings.gtts_retry_after, clock)
+        self.clock = clock
+        self._pruned_at: float | None = None
+        self.prune()
+
+    def add_public(self, texts: Iterable[str]) -> None:
+        """Texts with nothing of a citizen in them, which Google may speak and the cache may keep."""
+        self.public.update(speakable(text) for text in texts)
 
     def speak(self, text: str, fmt: str = "mp3") -> Speech:
         if fmt not in codecs.CONTENT_TYPES:
@@ -172,7 +194,7 @@ class Speaker:
         prepared = speakable(text)
         if not any(c.isalnum() for c in prepared):
             raise ValueError(f"nothing to say in {text!r}")  # and silence would count as a gTTS failure
-        if self.gtts is not None:
+        if self.gtts is not None and prepared in self.public:
             speech = self._cached(self.gtts, fmt, prepared)
             if speech is not None:
                 return speech
@@ -192,11 +214,34 @@ class Speaker:
 
     def cache_path(self, engine: Gtts | Espeak, fmt: str, prepared: str) -> Path:
         key = json.dumps([engine.name, engine.voice, engine.rate, fmt, prepared], ensure_ascii=False)
-        return self.cache_dir / f"{hashlib.sha256(key.encode()).hexdigest()}.{fmt}"
+        folder = self.cache_dir if prepared in self.public else self.personal_dir
+        return folder / f"{hashlib.sha256(key.encode()).hexdigest()}.{fmt}"
+
+    def prune(self) -> int:
+        """Delete personal speech older than its lifetime; how many files went."""
+        self._pruned_at = self.clock()
+        deleted = 0
+        for path in self.personal_dir.iterdir():
+            try:
+                if self._expired(path):
+                    path.unlink()
+                    deleted += 1
+            except FileNotFoundError:
+                pass  # another process pruned it first
+        return deleted
+
+    def is_public(self, text: str) -> bool:
+        return speakable(text) in self.public
+
+    def _expired(self, path: Path) -> bool:
+        return path.stat().st_mtime < clock.now().timestamp() - self.personal_seconds
 
     def _cached(self, engine: Gtts | Espeak, fmt: str, prepared: str) -> Speech | None:
+        path = self.cache_path(engine, fmt, prepared)
         try:
-            audio = self.cache_path(engine, fmt, prepared).read_bytes()
+            if path.parent == self.personal_dir and self._expired(path):
+                return None  # made again; the next pruning deletes the old file
+            audio = path.read_bytes()
         except FileNotFoundError:
             return None
         return Speech(audio, engine.name, codecs.CONTENT_TYPES[fmt], cached=True)
@@ -209,19 +254,32 @@ class Speaker:
             # can be minutes of speech.
             pcm = codecs.decode(audio, rate=PCM_RATE, max_seconds=math.inf, max_bytes=math.inf)
             audio = codecs.encode(pcm, PCM_RATE, fmt)
-        self._store(self.cache_path(engine, fmt, prepared), audio)
+        path = self.cache_path(engine, fmt, prepared)
+        self._store(path, audio)
+        if path.parent == self.personal_dir and self.clock() - self._pruned_at > PRUNE_EVERY:
+            self.prune()
         return Speech(audio, engine.name, codecs.CONTENT_TYPES[fmt], cached=False)
 
     def _store(self, path: Path, audio: bytes) -> None:
-        """Write to a temporary file and rename: a reader never sees half a file. A full disk only costs the cache."""
+        """Write to a temporary file and rename: a reader never sees half a file. A full disk only costs the cache.
+        Its time is the project clock's, against which personal speech expires."""
         try:
             fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".part-")
             try:
                 with os.fdopen(fd, "wb") as file:
                     file.write(audio)
+                made = clock.now().timestamp()
+                os.utime(temporary, (made, made))
                 os.replace(temporary, path)
             except BaseException:
                 os.unlink(temporary)
                 raise
         except OSError as error:
             log.warning("TTS cache not written: %s", error)
+
+
+def fixed_answers(domain: Path) -> list[str]:
+    """The answers the domain writes out whole, without {placeholders}: the same for every citizen."""
+    responses = YAML(typ="safe", pure=True).load(domain.read_text(encoding="utf-8")).get("responses") or {}
+    texts = [variant["text"] for variants in responses.values() for variant in variants if variant.get("text")]
+    return [text for text in dict.fromkeys(texts) if not _PLACEHOLDER.search(text)]

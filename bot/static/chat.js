@@ -554,6 +554,7 @@
     shrinkPhoto(file).then(function (blob) {
       var name = blob === file ? (file.name || "anh.jpg") : (file.name || "anh").replace(/\.[^.]*$/, "") + ".jpg";
       var form = new FormData();
+      form.append("sender", sender);        // whose photo: forgotten with them on request
       form.append("photo", blob, name);
       return fetchWithTimeout("/api/upload", { method: "POST", body: form }, UPLOAD_TIMEOUT_MS)
         .then(function (res) {

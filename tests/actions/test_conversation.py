@@ -103,3 +103,39 @@ async def test_a_phone_call_brings_the_callers_number_unless_one_is_remembered()
     hidden = tracker(slots={"session_started_metadata": {"caller": "anonymous"}})
     assert await ActionSessionStart().run(CollectingDispatcher(), hidden, {}) == [
         SessionStarted(), ActionExecuted("action_listen")]
+
+
+def _asked_to_forget(answer_intent: str, sender: str = "web-test-0001"):
+    asked = {"event": "bot", "text": "Dạ, bác muốn cháu xóa…", "metadata": {"utter_action": "utter_ask_forget"}}
+    return tracker("xóa thông tin", answer_intent, sender=sender,
+                   events=[user("xóa thông tin của tui", "forget_me"), asked, user("xóa thông tin", answer_intent)])
+
+
+async def test_a_citizen_is_forgotten_after_saying_yes(city):
+    sender = "web-test-0001"
+    ours = f"{city.settings.gateway_url}/uploads/{'b2' * 16}.jpg"
+    filed = await city.open311.create({"service_code": "rac_thai", "address_string": "12 Lê Lợi", "phone": "0905123456",
+                                       "description": "Rác đổ ba ngày", "account_id": sender, "media_url": ours}, "k-1")
+    await city.store.keep(sender, "k-2", {"service_code": "cay_xanh", "address_string": "kiệt 3", "phone": "0905123456",
+                                          "description": "Cây đổ", "media_url": ours.replace("b2", "c3")})
+    await city.store.record_handoff(sender, "gặp cán bộ", [{"from": "user", "text": "tui tên Lan, 0905123456"}])
+
+    d = CollectingDispatcher()
+    assert await ActionAnswerYesNo().run(d, _asked_to_forget("affirm"), {}) == [SlotSet("forget_me", True)]
+    assert said(d) == ["utter_forgotten", None]
+    assert d.messages[1]["custom"] == {"forget": {"keep_photos": sorted([ours, ours.replace("b2", "c3")])}}
+    report = await city.open311.get(filed["service_request_id"])
+    assert report["description"] == "Rác đổ ba ngày"
+    kept = await city.store.unsent(sender)
+    assert "phone" not in kept[0].report and kept[0].report["description"] == "Cây đổ"  # still to be sent
+    async with city.store.engine.connect() as conn:
+        assert await conn.scalar(sa.select(sa.func.count()).select_from(handoffs)) == 0
+
+
+async def test_no_forgets_nothing_and_a_city_outage_forgets_nothing_yet(city_down):
+    d = CollectingDispatcher()
+    assert await ActionAnswerYesNo().run(d, _asked_to_forget("deny"), {}) == []
+    assert said(d) == ["utter_not_forgotten"]
+    d = CollectingDispatcher()
+    assert await ActionAnswerYesNo().run(d, _asked_to_forget("affirm"), {}) == []
+    assert said(d) == ["utter_city_down"]

@@ -69,3 +69,13 @@ async def test_only_the_assistants_own_replies_are_spoken(gateway):
         assert spoken.status == 200 and spoken.content_type == kind
         assert len(decode(await spoken.read())) > SAMPLE_RATE  # over a second of speech
     assert (await gateway.get(f"/api/speech/{text_key(text)}.mulaw")).status == 404
+
+
+async def test_a_browser_keeps_only_the_fixed_answers(gateway):
+    fixed = "Dạ, cháu giữ nguyên thông tin của bác ạ."  # utter_not_forgotten, the same for everyone
+    personal = "Dạ, cháu đặt lịch cho bác Nguyễn Thị Lan, số điện thoại 0905 123 456 nghe."
+    gateway.app[MEMORY].remember(SENDER, [{"text": fixed, "buttons": []}, {"text": personal, "buttons": []}])
+    kept = await gateway.get(f"/api/speech/{text_key(fixed)}.mp3")
+    assert kept.headers["Cache-Control"] == "private, max-age=86400"
+    not_kept = await gateway.get(f"/api/speech/{text_key(personal)}.mp3")
+    assert not_kept.status == 200 and not_kept.headers["Cache-Control"] == "no-store"

@@ -74,7 +74,7 @@ async def test_each_route_refuses_a_body_over_its_own_limit_before_reading_it(ga
 
     response = await gateway.post("/api/chat", data=chunked(), headers={"Content-Type": "application/json"})
     assert response.status == 413
-    form = aiohttp.FormData()
+    form = aiohttp.FormData({"sender": "web-0123456789"})
     form.add_field("photo", io.BytesIO(PNG + b"\0" * (9 * 1024 * 1024)), filename="x.png", content_type="image/png")
     assert (await gateway.post("/api/upload", data=form)).status == 413
     voice = aiohttp.FormData({"sender": "web-0123456789"})
@@ -91,7 +91,7 @@ async def test_rasa_down_is_a_polite_503(gateway):
 
 
 async def test_a_photo_is_kept_and_served(gateway):
-    form = aiohttp.FormData()
+    form = aiohttp.FormData({"sender": "web-0123456789"})
     form.add_field("photo", io.BytesIO(PNG), filename="o-ga.png", content_type="image/png")
     response = await gateway.post("/api/upload", data=form)
     assert response.status == 200
@@ -103,7 +103,7 @@ async def test_a_photo_is_kept_and_served(gateway):
 
 @pytest.mark.parametrize("content, status", [(b"not an image at all", 415), (PNG + b"\0" * (8 * 1024 * 1024), 413)])
 async def test_not_a_photo_or_too_big(gateway, content, status):
-    form = aiohttp.FormData()
+    form = aiohttp.FormData({"sender": "web-0123456789"})
     form.add_field("photo", io.BytesIO(content), filename="x.png", content_type="image/png")
     response = await gateway.post("/api/upload", data=form)
     assert response.status == status

@@ -1,13 +1,18 @@
 """Full conversations over HTTP through the gateway, Rasa, the action server and cityapi."""
 from __future__ import annotations
 
+import io
 import json
+import os
 import re
+import sqlite3
 import time
+import urllib.error
 import urllib.request
 import uuid
 from datetime import timedelta
 
+import aiohttp
 import pytest
 
 from actions.wording import WEEKDAYS
@@ -181,6 +186,51 @@ def test_the_city_down_at_any_step_of_cancelling(stack, step):
     for turn in _cancelling(chat):
         answer = turn()
     assert code in answer and "đã hủy" in answer.lower()
+
+
+async def _upload(stack, sender: str) -> str:
+    form = aiohttp.FormData({"sender": sender})
+    form.add_field("photo", io.BytesIO(b"\x89PNG\r\n\x1a\n" + os.urandom(64)), filename="anh.png",
+                   content_type="image/png")
+    async with aiohttp.ClientSession() as session, session.post(f"{stack.gateway}/api/upload", data=form) as response:
+        assert response.status == 200
+        return (await response.json())["url"]
+
+
+def _served(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=10):
+            return True
+    except urllib.error.HTTPError as error:
+        assert error.code == 404
+        return False
+
+
+async def test_a_citizen_asks_to_be_forgotten(stack):
+    chat = Chat(stack)
+    attached, loose = await _upload(stack, chat.sender), await _upload(stack, chat.sender)
+    chat.say("tui muốn phản ánh")
+    chat.press("Rác thải")
+    chat.say("trước số 12 đường Lê Lợi")
+    chat.say("rác đổ đầy lề đường mấy bữa ni chưa ai dọn")
+    chat.say('/inform{"photo_url":"' + attached + '"}')
+    chat.say("0905 123 456")
+    case_id = CASE_ID.search(chat.press("Gửi đi")).group()
+
+    assert "xóa tên, số điện thoại" in chat.say("xóa thông tin của tui")
+    assert "đã xóa" in chat.press("Xóa thông tin")
+
+    with sqlite3.connect(stack.var / "rasa-tracker.sqlite3") as tracker:
+        assert tracker.execute("SELECT count(*) FROM events WHERE sender_id = ?", (chat.sender,)).fetchone() == (0,)
+    with sqlite3.connect(stack.var / "cityapi.sqlite3") as city:
+        assert city.execute("SELECT description, phone, media_url FROM service_requests WHERE id = ?",
+                            (case_id,)).fetchone() == ("rác đổ đầy lề đường mấy bữa ni chưa ai dọn", None, attached)
+    assert _served(attached) and not _served(loose)
+    # A new conversation, which knows nothing of the old one; the report is still the citizen's to follow.
+    assert case_id.split("-")[1] in chat.say("phản ánh của tui")
+    tracker = get_json(f"{stack.rasa}/conversations/{chat.sender}/tracker?token={stack.env['RASA_TOKEN']}")
+    assert tracker["slots"]["user_phone"] is None
+    assert [e["text"] for e in tracker["events"] if e["event"] == "user"] == ["phản ánh của tui"]
 
 
 def test_stop_repeat_and_a_human_are_one_sentence_away(stack):

@@ -10,20 +10,24 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from common import clock
 from voice import codecs
 from voice.settings import VOICES, VoiceSettings
 from voice.speakable import speakable
-from voice.tts import Speaker, SpeechError
+from voice.tts import Speaker, SpeechError, fixed_answers
 
 ROOT = Path(__file__).resolve().parents[2]
 SENTENCE = "Dạ, cháu chào bác ạ. Cháu là trợ lý của thành phố Huế."
 OTHERS = ["Dạ, cháu chào bác. Chúc bác nhiều sức khỏe ạ!", "Dạ, không có chi ạ.", "Bác chờ giúp cháu nghe."]
+PUBLIC = [SENTENCE, *OTHERS]  # fixed answers: Google may speak them
+PERSONAL = "Dạ, cháu gửi phản ánh của bác Nguyễn Thị Lan, số điện thoại 0905 123 456, ở 12 kiệt 5 Chi Lăng nghe."
 
 
 @pytest.fixture
@@ -120,7 +124,8 @@ def test_voice_rate_and_format_have_their_own_entries(settings):
     variants = [settings, replace(settings, rate_wpm=180), replace(settings, voice="vi-vn-x-south")]
     assert not any(Speaker(s).speak(SENTENCE, fmt).cached for s in variants for fmt in ("mp3", "mulaw"))
     assert all(Speaker(s).speak(SENTENCE, fmt).cached for s in variants for fmt in ("mp3", "mulaw"))
-    assert len(list(settings.cache_dir.iterdir())) == 6  # and no temporary files left behind
+    files = [p for p in settings.cache_dir.rglob("*") if p.is_file()]
+    assert len(files) == 6  # and no temporary files left behind
 
 
 # -- gTTS and its breaker
@@ -147,7 +152,7 @@ async def silent_proxy(monkeypatch):
 async def test_silent_network_falls_back_at_once_and_opens_the_breaker(settings, silent_proxy, caplog):
     settings = replace(settings, gtts_enabled=True)  # default timeout, 0.8 s
     now = [0.0]
-    speaker = Speaker(settings, clock=lambda: now[0])
+    speaker = Speaker(settings, PUBLIC, clock=lambda: now[0])
     ticks = 0
 
     async def tick():
@@ -187,7 +192,7 @@ async def test_silent_network_falls_back_at_once_and_opens_the_breaker(settings,
 
 def test_refused_connection_fails_fast(settings, monkeypatch):
     use_proxy(monkeypatch, closed_port())
-    speaker = Speaker(replace(settings, gtts_enabled=True, gtts_timeout=5.0))
+    speaker = Speaker(replace(settings, gtts_enabled=True, gtts_timeout=5.0), PUBLIC)
     started = time.monotonic()
     assert speaker.speak(SENTENCE).engine == "espeak"
     assert time.monotonic() - started < 2.0  # nowhere near the 5 s timeout
@@ -237,7 +242,7 @@ async def fake_google(tls_context):
 
 async def test_google_voice_when_google_answers(settings, fake_google, monkeypatch):
     use_proxy(monkeypatch, fake_google.port)
-    speaker = Speaker(replace(settings, gtts_enabled=True))
+    speaker = Speaker(replace(settings, gtts_enabled=True), PUBLIC)
     mp3 = await speaker.aspeak(SENTENCE, "mp3")
     assert (mp3.engine, mp3.cached, mp3.audio) == ("gtts", False, fake_google.mp3)  # Google's MP3 as it came
     ogg = await speaker.aspeak(SENTENCE, "ogg")
@@ -251,7 +256,7 @@ async def test_espeak_cached_during_an_outage_gives_way_to_google(settings, fake
     caplog.set_level(logging.INFO, logger="voice.tts")
     settings = replace(settings, gtts_enabled=True)
     now = [0.0]
-    speaker = Speaker(settings, clock=lambda: now[0])
+    speaker = Speaker(settings, PUBLIC, clock=lambda: now[0])
     use_proxy(monkeypatch, closed_port())
     down = await speaker.aspeak(SENTENCE)
     assert (down.engine, down.cached) == ("espeak", False)
@@ -267,6 +272,34 @@ async def test_espeak_cached_during_an_outage_gives_way_to_google(settings, fake
     assert tts_log(caplog) == [("WARNING", "gTTS failed (gTTS"), ("INFO", "gTTS answers again")]
 
 
+# -- privacy
+
+
+async def test_a_citizens_data_never_reaches_google(settings, fake_google, monkeypatch):
+    use_proxy(monkeypatch, fake_google.port)
+    speaker = Speaker(replace(settings, gtts_enabled=True), PUBLIC)
+    assert (await speaker.aspeak(SENTENCE)).engine == "gtts"
+    assert fake_google.connections == 1
+    for fmt in ("mp3", "ogg", "mulaw"):
+        assert (await speaker.aspeak(PERSONAL, fmt)).engine == "espeak"
+    assert fake_google.connections == 1  # nothing more went out
+
+
+def test_personal_speech_is_deleted_after_its_time(settings, clock_at):
+    speaker = Speaker(replace(settings, personal_cache_seconds=3600), PUBLIC)
+    speaker.speak(SENTENCE, "ogg")
+    made = speaker.speak(PERSONAL, "ogg")
+    personal = speaker.cache_path(speaker.espeak, "ogg", speakable(PERSONAL))
+    assert personal.parent == settings.cache_dir / "personal" and personal.exists()
+    assert speaker.speak(PERSONAL, "ogg") == replace(made, cached=True)
+
+    clock_at(clock.now() + timedelta(minutes=61))
+    assert speaker.prune() == 1
+    assert not personal.exists()  # gone from the disk
+    assert speaker.speak(SENTENCE, "ogg").cached  # the fixed answers stay
+    assert not speaker.speak(PERSONAL, "ogg").cached  # made anew when needed
+
+
 # -- prebuild
 
 
@@ -277,9 +310,9 @@ def test_prebuild_fills_the_cache_from_the_domain(settings):
     first = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=True).stdout
     answers = int(re.match(r"(\d+) fixed answers", first).group(1))
     assert answers > 30 and "already cached" in first
-    assert len(list(settings.cache_dir.iterdir())) == 3 * answers
+    assert len([p for p in settings.cache_dir.iterdir() if p.is_file()]) == 3 * answers
 
-    speaker = Speaker(settings)
+    speaker = Speaker(settings, fixed_answers(ROOT / "domain.yml"))
     greet = "Dạ, cháu chào bác ạ. Cháu là trợ lý của thành phố Huế. Bác cần cháu giúp việc chi ạ?"
     assert all(speaker.speak(greet, fmt).cached for fmt in ("mp3", "ogg", "mulaw"))
     with_slot = "Dạ, phường {ward} chưa có trạm y tế nhận đặt lịch qua cháu ạ. Bác chọn nơi khác giúp cháu nghe."

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from voice.choices import match_choice
+from common.choices import match_choice
 
 YES_NO = ["Có", "Không"]
 PROBLEMS = ["Rác thải", "Đèn đường hỏng", "Cây đổ", "Gặp cán bộ"]

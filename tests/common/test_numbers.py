@@ -2,7 +2,7 @@ import unicodedata
 
 import pytest
 
-from hue_nlu.numbers import digits_in_words, read_number
+from common.numbers import digits_in_words, read_number
 
 
 @pytest.mark.parametrize("words, number", [
