@@ -134,7 +134,11 @@ class ValidateBookForm(TaskFormValidation):
 
     @staticmethod
     async def _offering(facility: str, dispatcher, tracker) -> dict:
-        """The place, and the service said earlier if the place offers it; if not, the service is asked again."""
+        """The place, and the service said earlier if the place offers it; if not, the service is asked again.
+        A service said in the same message is judged by validate_service, which runs next (slots are validated in
+        the domain's order): one judgement, one answer."""
+        if "service" in tracker.slots_to_validate():
+            return {"facility": facility}
         service = tracker.get_slot("service")
         schedules = await (await services()).fhir.schedules(facility)
         if service and service not in {_code(s) for s in schedules}:

@@ -15,7 +15,7 @@ from .clients.http import CityRefused, CityUnavailable
 log = logging.getLogger(__name__)
 
 FORM_SLOTS = {
-    "report_form": ["category", "address", "lat", "long", "description", "photo", "report_phone",
+    "report_form": ["category", "place_hint", "address", "lat", "long", "description", "photo", "report_phone",
                     "report_confirmed"],
     "book_form": ["facility", "service", "visit_day", "day_part", "slot_id", "patient_name",
                   "patient_phone", "booking_confirmed"],

@@ -14,6 +14,7 @@ from . import forms
 from .categories import guess_category
 from .clients.http import CityRefused, CityUnavailable
 from .forms import TaskFormValidation, choice, entity, intent, last_response, payload_button
+from .places import place_in
 from .services import services
 from .wording import CATEGORY_LABELS, spoken_code, spoken_phone
 
@@ -48,6 +49,16 @@ class ValidateReportForm(TaskFormValidation):
             dispatcher.utter_message(response="utter_bad_category")
         return {"category": code}
 
+    async def extract_address(self, dispatcher, tracker, domain) -> dict:
+        """A place named in the request (or with the kind of problem): kept. A house number or a landmark makes it
+        the address; a street or a ward alone is a hint, and the address question asks only for what is missing."""
+        if tracker.get_slot("requested_slot") not in (None, "category") or tracker.get_slot("address"):
+            return {}
+        place = place_in(tracker.latest_message.get("text") or "", entity(tracker, "ward"))
+        if place is None or (tracker.latest_message.get("text") or "").startswith("/"):
+            return {}
+        return {"address": place.text} if place.precise else {"place_hint": place.text}
+
     def validate_address(self, value, dispatcher, tracker, domain) -> dict:
         lat, long = entity(tracker, "lat"), entity(tracker, "long")
         if lat or long:
@@ -57,6 +68,14 @@ class ValidateReportForm(TaskFormValidation):
                 return {"address": None, "lat": None, "long": None}
             return {"address": "Vị trí bác đã gửi trên bản đồ", "lat": lat, "long": long}
         text = " ".join(str(value or "").split())
+        hint = tracker.get_slot("place_hint")
+        if hint and tracker.get_slot("requested_slot") == "address":
+            if intent(tracker) == "deny" and len(text.split()) <= 4:
+                return {"address": hint}  # "không rõ số nhà": the street is what there is
+            if len(text) >= 2 and not text.startswith("/") and not _only_yes_or_no(text, tracker):
+                # "số 12", "gần chợ": the rest of the place the request named; a street of its own replaces it.
+                own = place_in(text, entity(tracker, "ward"))
+                return {"address": text if own and own.street else f"{text}, {hint}"}
         if len(text) < 4 or text.startswith("/") or _only_yes_or_no(text, tracker):
             dispatcher.utter_message(response="utter_bad_address")
             return {"address": None}
@@ -97,7 +116,7 @@ class ValidateReportForm(TaskFormValidation):
             return {"report_confirmed": "yes"}
         field = entity(tracker, "edit_field")
         if field in _FIELD_TITLES:
-            return {field: None, "report_confirmed": None}
+            return {field: None, "report_confirmed": None, **({"place_hint": None} if field == "address" else {})}
         text = str(value or "")
         changes: dict = {"report_confirmed": None}
         category = entity(tracker, "category")
@@ -110,6 +129,19 @@ class ValidateReportForm(TaskFormValidation):
         if place and not phone:
             changes.update(address=_PLACE_LEAD.sub("", place.group(0)).strip(" .,"), lat=None, long=None)
         return changes
+
+
+class ActionAskAddress(Action):
+    def name(self) -> str:
+        return "action_ask_address"
+
+    async def run(self, dispatcher, tracker, domain) -> list:
+        hint = tracker.get_slot("place_hint")
+        if hint:
+            dispatcher.utter_message(response="utter_ask_address_near", place=hint)
+        else:
+            dispatcher.utter_message(response="utter_ask_address")
+        return []
 
 
 class ActionAskCategory(Action):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 
 import pytest
 
@@ -37,6 +38,13 @@ async def database_url(request, tmp_path):
         await conn.execute(sa.text("CREATE SCHEMA public"))
     await engine.dispose()
     yield url
+
+def free_port() -> int:
+    """A loopback port nothing listens on (for a server to take, or to find nobody there)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
 
 @pytest.fixture
 def clock_at():

@@ -1,8 +1,6 @@
 """Actions run against a real cityapi on loopback and a real SQLite store."""
 from __future__ import annotations
 
-import socket
-
 import pytest
 from aiohttp.test_utils import TestServer
 from rasa_sdk import Tracker
@@ -12,7 +10,7 @@ from actions.services import Services
 from actions.settings import Settings
 from cityapi.app import make_app
 from cityapi.config import Settings as CitySettings
-from tests.conftest import API_KEY, TEST_ENV
+from tests.conftest import API_KEY, TEST_ENV, free_port
 
 
 @pytest.fixture
@@ -39,16 +37,10 @@ async def city(city_server, tmp_path):
     await instance.close()
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 async def city_down(tmp_path):
     """The actions' services, pointed at a port where nothing listens."""
-    instance = await Services.start(_settings(tmp_path, f"http://127.0.0.1:{closed_port()}"))
+    instance = await Services.start(_settings(tmp_path, f"http://127.0.0.1:{free_port()}"))
     services_module.use(instance)
     yield instance
     services_module.use(None)

@@ -369,3 +369,18 @@ async def test_a_message_that_answers_nothing_is_not_a_miss(city):
     d = CollectingDispatcher()
     assert await form.run(d, repeat, domain) == []
     assert said(d) == []
+
+
+async def test_a_place_and_a_service_it_lacks_in_one_request_are_refused_once(city):
+    # "tui muốn khám răng ở trạm y tế phường Vỹ Dạ sáng thứ năm": that station has no dentist.
+    request = "tui muốn khám răng ở trạm y tế phường Vỹ Dạ sáng thứ năm"
+    extracted = {"facility": "tyt-vy-da", "service": "rang-ham-mat", "visit_day": request}
+    activation = tracker(request, intent="book_clinic", slots=extracted,
+                         entities=[("facility", "tyt-vy-da"), ("service", "rang-ham-mat")],
+                         events=[{"event": "user", "text": request},
+                                 *({"event": "slot", "name": k, "value": v} for k, v in extracted.items())])
+    d = CollectingDispatcher()
+    events = await ValidateBookForm().run(d, activation, {"slots": {}, "forms": {"book_form": {
+        "required_slots": list(extracted)}}})
+    assert said(d) == ["utter_bad_service"]
+    assert SlotSet("facility", "tyt-vy-da") in events and SlotSet("service", None) in events

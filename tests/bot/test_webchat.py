@@ -23,11 +23,11 @@ async def gateway(aiohttp_client, tmp_path):
 async def test_the_page_and_its_assets(gateway):
     page = await gateway.get("/")
     assert page.status == 200 and "Trợ lý Huế" in await page.text()
-    for asset in ("chat.js", "chat.css"):
+    for asset in ("chat/main.js", "chat/view.js", "chat.css"):
         assert (await gateway.get(f"/static/{asset}")).status == 200
 
 
-@pytest.mark.parametrize("path", ["/", "/static/chat.js", "/api/chat", "/nowhere"])
+@pytest.mark.parametrize("path", ["/", "/static/chat/main.js", "/api/chat", "/nowhere"])
 async def test_every_answer_carries_the_headers_a_browser_expects(gateway, path):
     response = await gateway.get(path)
     policy = response.headers["Content-Security-Policy"]

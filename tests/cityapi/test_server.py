@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,20 +10,14 @@ from pathlib import Path
 import aiohttp
 
 from tests.cityapi.helpers import AUTH, PHONE_SYSTEM, report_form
-from tests.conftest import API_KEY, OFFICER_TOKEN, TEST_ENV
+from tests.conftest import API_KEY, OFFICER_TOKEN, TEST_ENV, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Server:
     def __init__(self, database_url: str, log: Path):
-        self.port = _free_port()
+        self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **TEST_ENV, "DATABASE_URL": database_url}
         self.log = log
@@ -98,7 +91,7 @@ async def test_no_key_reaches_the_log(tmp_path):
 def test_missing_secrets_is_a_clear_error(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("CITYAPI_")}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'x.sqlite3'}"
-    result = subprocess.run([sys.executable, "-m", "cityapi", "--port", str(_free_port())],
+    result = subprocess.run([sys.executable, "-m", "cityapi", "--port", str(free_port())],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert "CITYAPI_API_KEYS is not set" in result.stderr
@@ -106,7 +99,7 @@ def test_missing_secrets_is_a_clear_error(tmp_path):
 
 def test_unsupported_database_is_a_clear_error():
     env = {**os.environ, **TEST_ENV, "DATABASE_URL": "mysql://x/y"}
-    result = subprocess.run([sys.executable, "-m", "cityapi", "--port", str(_free_port())],
+    result = subprocess.run([sys.executable, "-m", "cityapi", "--port", str(free_port())],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert "DATABASE_URL: unsupported scheme mysql" in result.stderr

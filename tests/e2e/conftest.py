@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import API_KEY, OFFICER_TOKEN
+from tests.conftest import API_KEY, OFFICER_TOKEN, free_port
 
 HOTLINE_TOKEN = "e2e-hotline-" + API_KEY
 
@@ -21,12 +20,6 @@ ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 300
 # Where the stack keeps its data: unset, scripts/start picks SQLite files and in-memory locks.
 STORES = ("DATABASE_URL", "ACTIONS_DATABASE_URL", "RASA_TRACKER_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def post_json(url: str, body: dict, timeout: float = 60) -> tuple[int, dict]:

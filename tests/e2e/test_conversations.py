@@ -79,6 +79,23 @@ def test_report_is_filed_and_found_by_its_code(stack):
     assert case_id in status and "đã được tiếp nhận" in status
 
 
+def test_a_street_named_in_the_request_is_kept(stack):
+    chat = Chat(stack)
+    asked = chat.say("ngoài đường Phan Đình Phùng có cái cột điện nghiêng sắp đổ")
+    assert "đường Phan Đình Phùng thì chỗ mô" in asked  # only the house number or a landmark is asked
+    assert "tả ngắn" in chat.say("số 12")
+    chat.say("cột điện nghiêng sát mái nhà, gió to là đổ")
+    chat.press("Không có ảnh")
+    summary = chat.press("Bỏ qua")
+    assert "Địa chỉ: số 12, đường Phan Đình Phùng" in summary and "Đèn đường" in summary
+
+
+def test_a_place_without_the_service_asked_is_said_once(stack):
+    answer = Chat(stack).say("tui muốn khám răng ở trạm y tế phường Vỹ Dạ sáng thứ năm")
+    assert answer.count("chưa có dịch vụ") == 1, answer
+    assert "khám chi" in answer  # and the service is asked again, among what that station offers
+
+
 def test_booking_makes_the_slot_busy_and_cancelling_frees_it(stack):
     chat = Chat(stack)
     chat.say("/book_clinic")

@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from common.database import create_engine
-from tests.e2e.conftest import Stack, free_port, post_json
+from tests.conftest import free_port
+from tests.e2e.conftest import Stack, post_json
 from tests.e2e.test_conversations import CASE_ID, Chat, get_json
 
 pytestmark = pytest.mark.skipif(

@@ -4,7 +4,6 @@ import base64
 import logging
 import os
 import re
-import socket
 import ssl
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import numpy as np
 import pytest
 
 from common import clock
+from tests.conftest import free_port
 from voice import codecs
 from voice.settings import VOICES, VoiceSettings
 from voice.speakable import speakable
@@ -54,12 +54,6 @@ def use_proxy(monkeypatch, port):
         monkeypatch.setenv(name, f"http://127.0.0.1:{port}")
     for name in ("no_proxy", "NO_PROXY"):
         monkeypatch.delenv(name, raising=False)
-
-
-def closed_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def tts_log(caplog):
@@ -191,7 +185,7 @@ async def test_silent_network_falls_back_at_once_and_opens_the_breaker(settings,
 
 
 def test_refused_connection_fails_fast(settings, monkeypatch):
-    use_proxy(monkeypatch, closed_port())
+    use_proxy(monkeypatch, free_port())
     speaker = Speaker(replace(settings, gtts_enabled=True, gtts_timeout=5.0), PUBLIC)
     started = time.monotonic()
     assert speaker.speak(SENTENCE).engine == "espeak"
@@ -257,7 +251,7 @@ async def test_espeak_cached_during_an_outage_gives_way_to_google(settings, fake
     settings = replace(settings, gtts_enabled=True)
     now = [0.0]
     speaker = Speaker(settings, PUBLIC, clock=lambda: now[0])
-    use_proxy(monkeypatch, closed_port())
+    use_proxy(monkeypatch, free_port())
     down = await speaker.aspeak(SENTENCE)
     assert (down.engine, down.cached) == ("espeak", False)
     assert (await speaker.aspeak(SENTENCE)) == replace(down, cached=True)  # still down: espeak, from disk

@@ -1,0 +1,32 @@
+/* What the web chat itself says (the assistant's own words come from the server). */
+export const TEXT = {
+  waiting: "Cháu đang trả lời…",
+  uploading: "Cháu đang gửi ảnh…",
+  locating: "Cháu đang lấy vị trí…",
+  network: "Mạng đang chậm, bác thử lại giúp cháu nhé.",
+  notSent: "Chưa gửi được",
+  noLocation: "Cháu không lấy được vị trí. Bác nhập địa chỉ giúp cháu nhé.",
+  locationDenied: "Cháu không được phép xem vị trí. Bác nhập địa chỉ giúp cháu nhé.",
+  myLocation: "📍 Vị trí của tôi",
+  notImage: "Tệp này không phải là ảnh. Bác chọn một tấm ảnh giúp cháu nhé.",
+  uploadFailed: "Cháu chưa gửi được ảnh. Bác thử lại giúp cháu nhé.",
+  photoAlt: "Ảnh bác đã gửi",
+  botImageAlt: "Ảnh do trợ lý gửi",
+  srBot: "Trợ lý nói:",
+  srUser: "Bác nói:",
+  srUserVoice: "Bác nói qua micrô:",
+  choicesLabel: "Các lựa chọn",
+  talk: "Giữ để nói",
+  talkRecording: ["Đang nghe…", "thả ra để gửi"],   // two parts: a narrow button breaks between them
+  talkOff: "Micrô không dùng được",
+  talkOffHint: "Bác nhập chữ giúp cháu nhé.",
+  seconds: " giây",
+  holdLonger: "Bác giữ nút trong lúc nói nghe.",
+  noSound: "Cháu chưa thu được tiếng nào. Bác giữ nút trong lúc nói giúp cháu nhé.",
+  hearing: "Cháu đang nghe lại lời bác…",
+  noMic: "Cháu không dùng được micrô. Bác nhập chữ giúp cháu nhé.",
+  micBusy: "Cháu chưa mở được micrô. Bác thử lại giúp cháu nhé.",
+  listen: "Nghe",
+  stopListen: "Dừng",
+  cannotSpeak: "Cháu chưa đọc to được câu này. Bác thử lại sau giúp cháu nhé."
+};
