@@ -30,7 +30,11 @@ FIGURES = {"accuracy": "intent_accuracy", "entity F1": "entity_f1"}
 def rasa_env() -> dict[str, str]:
     lines = (ROOT / "scripts" / "rasa.env").read_text().splitlines()
     settings = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
-    return {**os.environ, **settings, "RASA_TELEMETRY_ENABLED": "false"}
+    # No training cache: each training must really train (a cached one would "agree" by construction).
+    return {**os.environ, **settings, "RASA_TELEMETRY_ENABLED": "false", "RASA_MAX_CACHE_SIZE": "0"}
+
+
+os.environ.update(rasa_env())  # the evaluations below run TensorFlow in this process: the same settings
 
 
 def train(seed: int, out: Path) -> tuple[Path, float]:
