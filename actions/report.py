@@ -39,9 +39,13 @@ class ValidateReportForm(TaskFormValidation):
         return "validate_report_form"
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain):
-        if tracker.get_slot("user_phone"):
-            return [s for s in domain_slots if s != "report_phone"]
-        return domain_slots
+        slots = [s for s in domain_slots if not (s == "report_phone" and tracker.get_slot("user_phone"))]
+        # Once known, the place hint is listed too: filled, so never asked, but rasa-sdk keeps only the slots
+        # listed here from what extract_address returns.
+        return slots + ["place_hint"] if tracker.get_slot("place_hint") else slots
+
+    def validate_place_hint(self, value, dispatcher, tracker, domain) -> dict:
+        return {"place_hint": value}
 
     def validate_category(self, value, dispatcher, tracker, domain) -> dict:
         code = choice(tracker, "category", value, CATEGORY_LABELS) or guess_category(str(value or ""))

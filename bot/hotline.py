@@ -39,6 +39,7 @@ GOODBYE = "Dạ, cháu chưa nghe bác nói chi nên cháu xin phép gác máy. 
 REPROMPTS = 2  # unanswered "còn nghe máy không" before the assistant says goodbye and hangs up
 STREAM_SECONDS = 60  # the provider opens a call's stream within this many seconds of the webhook's answer
 MAX_WEBHOOK_BODY = 16 * 1024
+MAX_STREAM_MESSAGE = 64 * 1024  # a provider's media message is about 400 bytes
 OPENED = web.AppKey("opened_streams", dict)  # call sid -> expiry of its stream URL: each opens once
 
 
@@ -131,11 +132,11 @@ class Call:
                 if message.type != WSMsgType.TEXT:
                     continue
                 try:
-                    event = json.loads(message.data)
-                except ValueError:
-                    continue
-                if await self.on(event) == "stop":
-                    break
+                    if await self.on(json.loads(message.data)) == "stop":
+                        break
+                except (AttributeError, KeyError, TypeError, ValueError):
+                    # Not the provider's protocol (a list, a field of the wrong type, bad base64): ignored.
+                    log.warning("call %s: a malformed stream message was ignored", self.sender or "(not started)")
         finally:
             await self.hang_up()
 
@@ -338,7 +339,7 @@ async def hotline(request: web.Request) -> web.StreamResponse:
     for call_sid in [c for c, expires in opened.items() if expires <= now]:
         del opened[call_sid]
     opened[grant.call_sid] = grant.expires
-    ws = web.WebSocketResponse(heartbeat=30)
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_STREAM_MESSAGE)
     await ws.prepare(request)
     await Call(request.app, ws, grant).run()
     return ws

@@ -14,8 +14,13 @@ _SECRET_VALUE = re.compile(
     r"(['\"]?\s*[=:]\s*['\"]?)((?:bearer|basic|mac=)\s*)?[^&\s'\",;)]+")
 
 
+# A hotline stream URL carries the call's signed token in its path (bot/hotline.py).
+_STREAM_TOKEN = re.compile(r"(/hotline/)[\w-]+\.[\w-]+")
+
+
 def mask_secrets(text: str) -> str:
     """'…?api_key=s3cr3t&x=1' -> '…?api_key=***&x=1'."""
+    text = _STREAM_TOKEN.sub(r"\1***", text)
     return _SECRET_VALUE.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3) or ''}***", text)
 
 

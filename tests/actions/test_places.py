@@ -41,8 +41,13 @@ def _request(text: str, entities=(), slots=None):
 async def test_a_street_named_in_the_request_is_kept_and_only_the_rest_is_asked(city):
     form, d = ValidateReportForm(), CollectingDispatcher()
     request = "ngoài đường Phan Đình Phùng có cái cột điện nghiêng sắp đổ"
-    assert await form.extract_address(d, _request(request, [("category", "den_duong")]), {}) == {
-        "place_hint": "đường Phan Đình Phùng"}
+    domain = {"slots": {}, "forms": {"report_form": {"required_slots": ["category", "address", "description"]}}}
+    activation = tracker(request, intent="report_issue", entities=[("category", "den_duong")],
+                         events=[{"event": "user", "text": request},
+                                 {"event": "slot", "name": "category", "value": "den_duong"}])
+    events = await form.run(d, activation, domain)
+    assert SlotSet("place_hint", "đường Phan Đình Phùng") in events and SlotSet("category", "den_duong") in events
+    assert SlotSet("requested_slot", "address") in events and said(d) == []
     await ActionAskAddress().run(d, tracker(slots={"place_hint": "đường Phan Đình Phùng"}), {})
     assert said(d) == ["utter_ask_address_near"] and d.messages[0]["place"] == "đường Phan Đình Phùng"
 

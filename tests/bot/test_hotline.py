@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 
 from bot.app import make_app
-from bot.hotline import signature_ok, spoken
+from bot.hotline import MAX_STREAM_MESSAGE, signature_ok, spoken
 from bot.settings import Settings
 from common import clock
 from tests.phone import sign
@@ -97,6 +97,22 @@ async def test_a_stream_url_opens_once_with_the_signature_and_only_for_its_call(
     assert any("caller 849******56" in m for m in caplog.messages)
     assert not any("99999" in m for m in caplog.messages)
     assert (await gateway.get(path, headers={**WEBSOCKET, **_signed(path)})).status == 403  # replayed
+    assert (await gateway.get("/health")).status == 200
+
+
+async def test_messages_outside_the_protocol_are_ignored_and_the_call_goes_on(gateway):
+    path = await _stream_path(gateway, "CA1")
+    async with gateway.ws_connect(path, headers=_signed(path)) as ws:
+        for junk in ("[1, 2]", '"start"', "{not json", '{"event": "start", "start": "CA1"}',
+                     '{"event": "media", "media": {"payload": "%%%"}}', '{"event": "dtmf", "dtmf": 5}'):
+            await ws.send_str(junk)
+        await ws.send_json(_start("CA1"))
+        await ws.send_json({"event": "media", "streamSid": "MZ1", "media": {"payload": "!!not base64!!"}})
+        assert (await ws.receive_json(timeout=30))["event"] == "media"  # greeted all the same
+        await ws.send_str("x" * (MAX_STREAM_MESSAGE + 1))  # too big: the provider never sends that
+        while (message := await ws.receive(timeout=10)).type == aiohttp.WSMsgType.TEXT:
+            pass  # the rest of the greeting
+        assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)
     assert (await gateway.get("/health")).status == 200
 
 

@@ -14,6 +14,7 @@ from common.logs import MaskingFilter, mask_secrets, masked
     ("GET /status?token=s3cr3tKEY123", "s3cr3tKEY123"),
     ("X-Twilio-Signature: oVb2kXoVy8GEfwBDjR8bk/ZZ6eA=", "oVb2kXoVy8GEfwBDjR8bk"),
     ("X-ZEvent-Signature: mac=9f86d081884c7d659a2feaa0c55ad015", "9f86d081884c7d659a2feaa0c55ad015"),
+    ('"GET /hotline/WyJDQTEiLCIrODQ5MDUiXQ.q9Vx-2_Ad HTTP/1.1" 101', "WyJDQTEiLCIrODQ5MDUiXQ"),
 ])
 def test_no_secret_survives(line, secret):
     assert secret not in mask_secrets(line)

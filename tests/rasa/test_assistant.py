@@ -92,29 +92,55 @@ def test_nlu_cross_validation():
     assert accuracy >= MIN_CROSS_VALIDATED_ACCURACY
 
 
-# Floors under today's figures (README: 0.955 and 0.946); the aim is 0.95 intent accuracy.
-MIN_HELDOUT_ACCURACY = 0.93
-MIN_HELDOUT_ENTITY_F1 = 0.90
-MAX_LOSS_WITHOUT_DIACRITICS = 0.02
+# The floors sit under the lowest figures of several trainings (tests/nlu/spread.json, made by bench/nlu_spread.py:
+# one training per seed, with scripts/rasa.env's settings), with a margin for another machine's arithmetic: a
+# training that merely drew other numbers passes, a change that makes understanding worse does not.
+SPREAD = ROOT / "tests" / "nlu" / "spread.json"
+MARGIN = 0.01
+MIN_ENTITY_F1 = 0.90
 
 
-def test_nlu_on_the_held_out_set(tmp_path):
+def floors() -> dict[str, float]:
+    spread = json.loads(SPREAD.read_text())
+    trainings = spread["trainings"]
+    low = {name: figures["min"] for name, figures in spread["spread"].items()}
+    return {
+        "accuracy": min(low[f"{name} as typed accuracy"] for name in ("heldout.yml", "fresh.yml")) - MARGIN,
+        "loss": max(t[f"{name} as typed accuracy"] - t[f"{name} no diacritics accuracy"]
+                    for t in trainings for name in ("heldout.yml", "fresh.yml")) + MARGIN,
+    }
+
+
+def spread_report() -> str:
+    spread = json.loads(SPREAD.read_text())
+    seeds = ", ".join(str(t["seed"]) for t in spread["trainings"])
+    lines = [f"  {name:36s} {f['min']:.3f} / {f['median']:.3f} / {f['max']:.3f}"
+             for name, f in spread["spread"].items() if name.endswith("accuracy")]
+    limits = floors()
+    return (f"NLU spread over {len(spread['trainings'])} trainings (seeds {seeds}), min / median / max:\n"
+            + "\n".join(lines) + f"\n  floors: accuracy >= {limits['accuracy']:.3f}, "
+            f"loss without diacritics <= {limits['loss']:.3f}")
+
+
+def test_nlu_on_the_held_out_sets(tmp_path):
     assert MODEL.exists(), "no trained model: run the tests with ./scripts/test"
     result = rasa("test", "nlu", "--nlu", "tests/nlu/heldout.yml", "--model", str(MODEL), "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr[-4000:]
     report = json.loads((tmp_path / "intent_report.json").read_text())
     bench = subprocess.run([str(ROOT / ".venv-rasa" / "bin" / "python"), "bench/nlu.py", "--json",
-                            str(tmp_path / "bench.json")], cwd=ROOT, capture_output=True, text=True, timeout=600)
+                            str(tmp_path / "bench.json")], cwd=ROOT, env=rasa_env(), capture_output=True,
+                           text=True, timeout=600)
     assert bench.returncode == 0, bench.stderr[-4000:]
     figures = json.loads((tmp_path / "bench.json").read_text())
     typed = figures["heldout.yml"]["as typed"]
     REPORTS.append(
         f"rasa test nlu on tests/nlu/heldout.yml ({typed['n']} utterances never trained on): intent accuracy "
         f"{report['accuracy']:.3f}, macro F1 {report['macro avg']['f1-score']:.3f}, entity F1 (type and value) "
-        f"{typed['entity_f1']:.3f}\n" + bench.stdout.strip())
-    assert report["accuracy"] >= MIN_HELDOUT_ACCURACY
+        f"{typed['entity_f1']:.3f}\n" + bench.stdout.strip() + "\n" + spread_report())
+    limits = floors()
+    assert report["accuracy"] >= limits["accuracy"]
     for name, found in figures.items():
         typed, plain = found["as typed"], found["no diacritics"]
-        assert typed["intent_accuracy"] >= MIN_HELDOUT_ACCURACY, name
-        assert typed["entity_f1"] >= MIN_HELDOUT_ENTITY_F1, name
-        assert typed["intent_accuracy"] - plain["intent_accuracy"] <= MAX_LOSS_WITHOUT_DIACRITICS, name
+        assert typed["intent_accuracy"] >= limits["accuracy"], name
+        assert typed["entity_f1"] >= MIN_ENTITY_F1, name
+        assert typed["intent_accuracy"] - plain["intent_accuracy"] <= limits["loss"], name
