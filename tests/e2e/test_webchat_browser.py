@@ -44,7 +44,7 @@ SPEECH_URL = re.compile(r"/api/speech/([0-9a-f]{32})\.mp3$")
 
 @contextmanager
 def chat_page(stack, name: str, args: tuple[str, ...] = (), microphone: bool = False, script: str = ""):
-    """A fresh browser on the chat page, greeted; fails on any uncaught script error."""
+    """A fresh browser on the chat page, greeted; fails on any uncaught script error or CSP violation."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS + list(args))
         context = browser.new_context(viewport=PHONE, locale="vi-VN")
@@ -54,6 +54,9 @@ def chat_page(stack, name: str, args: tuple[str, ...] = (), microphone: bool = F
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
+        # The page keeps to its own Content-Security-Policy: a violation is logged as a console error.
+        page.on("console", lambda message: errors.append(message.text)
+                if "Content Security Policy" in message.text else None)
         page.goto(stack.gateway + "/")
         expect(page.get_by_test_id("bubble-bot").first).to_contain_text("cháu chào bác")
         yield page
