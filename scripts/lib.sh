@@ -46,20 +46,28 @@ find_python() {
     return 1
 }
 
+requirements_stamp() {
+    # requirements_stamp FILE : a line naming FILE and the hash of what it installs (it may -r requirements.txt).
+    echo "$1 $(cat "$ROOT/$1" "$ROOT/requirements.txt" | sha256sum | cut -d' ' -f1)"
+}
+
 ensure_venv() {
     # ensure_venv DIR PYTHON REQUIREMENTS_FILE : create the venv and install what changed.
     local dir=$1 python=$2 requirements=$3
-    local stamp="$dir/.requirements.sha256" wanted
-    wanted=$(cat "$ROOT/$requirements" "$ROOT/requirements.txt" | sha256sum | cut -d' ' -f1)
+    local stamp="$dir/.requirements.sha256"
     if [ ! -x "$dir/bin/python" ]; then
         say "creating $dir with $("$python" --version)"
         "$python" -m venv "$dir" 2>/dev/null || { apt_install python3-venv; "$python" -m venv "$dir"; }
     fi
-    if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted:$requirements" ]; then
+    if ! grep -qxF "$(requirements_stamp "$requirements")" "$stamp" 2>/dev/null; then
         say "installing $requirements into $dir"
         "$dir/bin/python" -m pip install -q --upgrade pip
         "$dir/bin/python" -m pip install -q -r "$ROOT/$requirements"
-        echo "$wanted:$requirements" > "$stamp"
+        # What includes requirements.txt (-r) satisfies it too: scripts/start after scripts/test installs nothing.
+        requirements_stamp "$requirements" > "$stamp"
+        if grep -qx -- "-r requirements.txt" "$ROOT/$requirements"; then
+            requirements_stamp requirements.txt >> "$stamp"
+        fi
     fi
 }
 
