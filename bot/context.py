@@ -66,13 +66,18 @@ def _check_length(request: web.Request, limit: int, message: str) -> None:
         raise Refused(413, message, reason="too_large")
 
 
-async def json_object(request: web.Request, limit: int) -> dict:
-    """The body as a JSON object of at most `limit` bytes, checked before it is parsed."""
+async def raw_body(request: web.Request, limit: int) -> bytes:
+    """The body, of at most `limit` bytes, counted as it arrives (chunked too)."""
     _check_length(request, limit, TOO_LARGE)
     try:
-        raw = await request.clone(client_max_size=limit).read()
+        return await request.clone(client_max_size=limit).read()
     except web.HTTPRequestEntityTooLarge:
-        raise Refused(413, TOO_LARGE) from None
+        raise Refused(413, TOO_LARGE, reason="too_large") from None
+
+
+async def json_object(request: web.Request, limit: int) -> dict:
+    """The body as a JSON object of at most `limit` bytes, checked before it is parsed."""
+    raw = await raw_body(request, limit)
     try:
         body = json.loads(raw)
     except ValueError:

@@ -26,7 +26,7 @@ from common.text import mask_sensitive
 from voice.codecs import PHONE_RATE, mulaw_decode
 from voice.endpoint import Endpointer
 
-from .context import BUSY, MEMORY, RECOGNIZER, SETTINGS, SPEAKER, UNHEARD, converse
+from .context import BUSY, MEMORY, RECOGNIZER, SETTINGS, SPEAKER, UNHEARD, converse, raw_body
 from .rasa import RasaUnavailable
 
 log = logging.getLogger(__name__)
@@ -310,10 +310,7 @@ async def answer_call(request: web.Request) -> web.Response:
     if request.content_type != "application/x-www-form-urlencoded":
         raise web.HTTPForbidden(text="not a voice webhook")
     # The raw form, bounded, is all the signature needs: nothing is parsed into files or fields before it is checked.
-    try:
-        raw = await request.clone(client_max_size=MAX_WEBHOOK_BODY).read()
-    except web.HTTPRequestEntityTooLarge:
-        raise web.HTTPForbidden(text="not a voice webhook") from None
+    raw = await raw_body(request, MAX_WEBHOOK_BODY)
     form = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
     _check_signature(request, settings.public_url + request.path_qs, form)
     grant = StreamGrant(form.get("CallSid", ""), form.get("From", ""),

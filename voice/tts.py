@@ -27,7 +27,7 @@ from pathlib import Path
 from gtts import gTTS
 from ruamel.yaml import YAML
 
-from common import clock
+from common.clock import now
 from voice import codecs
 from voice.settings import VoiceSettings
 from voice.speakable import speakable
@@ -234,7 +234,7 @@ class Speaker:
         return speakable(text) in self.public
 
     def _expired(self, path: Path) -> bool:
-        return path.stat().st_mtime < clock.now().timestamp() - self.personal_seconds
+        return path.stat().st_mtime < now().timestamp() - self.personal_seconds
 
     def _cached(self, engine: Gtts | Espeak, fmt: str, prepared: str) -> Speech | None:
         path = self.cache_path(engine, fmt, prepared)
@@ -268,7 +268,7 @@ class Speaker:
             try:
                 with os.fdopen(fd, "wb") as file:
                     file.write(audio)
-                made = clock.now().timestamp()
+                made = now().timestamp()
                 os.utime(temporary, (made, made))
                 os.replace(temporary, path)
             except BaseException:

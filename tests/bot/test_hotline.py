@@ -77,7 +77,7 @@ async def test_the_voice_webhook_gives_each_call_its_own_stream_url(gateway):
     multipart.add_field("file", io.BytesIO(b"x" * 1000), filename="x.bin")
     assert (await gateway.post("/hotline/voice", data=multipart)).status == 403
     huge = await _webhook(gateway, {**form, "Junk": "x" * 100_000})
-    assert huge.status == 403
+    assert huge.status == 413
     assert (await gateway.get("/health")).status == 200
 
 
