@@ -101,13 +101,13 @@ MIN_ENTITY_F1 = 0.90
 
 
 def floors() -> dict[str, dict[str, float]]:
-    """Per held-out set: the lowest accuracy as typed, and the most accuracy lost without diacritics."""
+    """Per held-out set: the lowest accuracy as typed. The most accuracy lost without diacritics is taken over
+    both sets: on one set alone it is a difference of two noisy figures, at times below zero."""
     trainings = json.loads(SPREAD.read_text())["trainings"]
-    sets = {name.split()[0] for name in trainings[0] if name.endswith(".yml as typed accuracy")}
-    return {name: {
-        "accuracy": min(t[f"{name} as typed accuracy"] for t in trainings) - MARGIN,
-        "loss": max(t[f"{name} as typed accuracy"] - t[f"{name} no diacritics accuracy"] for t in trainings) + MARGIN,
-    } for name in sorted(sets)}
+    sets = sorted({name.split()[0] for name in trainings[0] if name.endswith(".yml as typed accuracy")})
+    loss = max(t[f"{name} as typed accuracy"] - t[f"{name} no diacritics accuracy"] for t in trainings for name in sets)
+    return {name: {"accuracy": min(t[f"{name} as typed accuracy"] for t in trainings) - MARGIN, "loss": loss + MARGIN}
+            for name in sets}
 
 
 def spread_report() -> str:
