@@ -25,7 +25,7 @@ FORM_SLOTS = {
 
 # The tasks a citizen can ask for, the form each runs in, and how the assistant names it.
 TASK_FORMS = {"report_issue": "report_form", "check_status": None, "book_clinic": "book_form",
-              "cancel_appointment": "cancel_form"}
+              "cancel_appointment": "cancel_form", "forget_me": None}
 TASK_NAMES = {"report_form": "phản ánh", "book_form": "đặt lịch khám", "cancel_form": "hủy lịch khám"}
 # Only a typed request the NLU is this sure of is taken for another task, not for an answer.
 OTHER_TASK_CONFIDENCE = 0.9

@@ -88,6 +88,13 @@ async def test_another_task_asked_for_in_the_middle_is_not_taken_as_an_answer(ci
     assert await form.run(d, other, {"slots": {}, "forms": {"book_form": {"required_slots": []}}}) == [
         SlotSet("facility", None)]
     assert said(d) == ["utter_other_task_in_form"] and d.messages[0]["task"] == "đặt lịch khám"
+    forget = tracker("xóa thông tin của tui", intent="forget_me", slots={"requested_slot": "facility"},
+                     events=[{"event": "user", "text": "xóa thông tin của tui"},
+                             {"event": "slot", "name": "facility", "value": "xóa thông tin của tui"}])
+    d = CollectingDispatcher()
+    assert await form.run(d, forget, {"slots": {}, "forms": {"book_form": {"required_slots": []}}}) == [
+        SlotSet("facility", None)]
+    assert said(d) == ["utter_other_task_in_form"]  # "thôi" first, then it can be asked
     own = tracker("đặt lịch khám", intent="book_clinic", slots={"requested_slot": "facility"})
     d = CollectingDispatcher()
     await form.run(d, own, {"slots": {}, "forms": {"book_form": {"required_slots": []}}})
