@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import context, hotline, voicechat, webchat
+from . import context, hotline, telegram_channel, voicechat, webchat, zalo_channel
 from .settings import Settings
 
 # What a browser expects of a public page: scripts and styles from our own files only (no inline script),
@@ -35,4 +35,6 @@ def make_app(settings: Settings) -> web.Application:
     webchat.setup(app)
     voicechat.setup(app)
     hotline.setup(app)
+    telegram_channel.setup(app)
+    zalo_channel.setup(app)
     return app

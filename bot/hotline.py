@@ -26,7 +26,8 @@ from common.text import mask_sensitive
 from voice.codecs import PHONE_RATE, mulaw_decode
 from voice.endpoint import Endpointer
 
-from .context import BUSY, MEMORY, RECOGNIZER, SETTINGS, SPEAKER, UNHEARD, converse, raw_body
+from .channel import Incoming, receive
+from .context import BUSY, MEMORY, RECOGNIZER, SETTINGS, SPEAKER, UNHEARD, raw_body
 from .rasa import RasaUnavailable
 
 log = logging.getLogger(__name__)
@@ -151,13 +152,15 @@ class Call:
             self.sender = f"call-{self.grant.call_sid}"
             caller = self.grant.caller
             log.info("call %s started (caller %s)", self.sender, mask_sensitive(caller) or "unknown")
-            self.spawn(self.exchange("/greet", {"caller": caller} if caller else None))
+            self.spawn(self.exchange(Incoming(self.sender, payload="/greet",
+                                              metadata={"caller": caller} if caller else None)))
             self.spawn(self.watch_silence())
         elif kind == "media" and self.sid:
             self.hear(mulaw_decode(base64.b64decode(event["media"]["payload"])))
         elif kind == "dtmf" and self.sid:
             self.heard_from_caller()
-            self.spawn(self.exchange(self.keyed(str((event.get("dtmf") or {}).get("digit", "")))))
+            self.spawn(self.exchange(Incoming(self.sender, payload=self.keyed(str((event.get("dtmf") or {})
+                                                                                   .get("digit", ""))))))
         elif kind == "mark":
             self.playing.discard((event.get("mark") or {}).get("name"))
             self.quiet_since = time.monotonic()
@@ -220,17 +223,17 @@ class Call:
             await self.say([UNHEARD])
             return
         log.debug("call %s heard: %s", self.sender, mask_sensitive(text))  # a citizen's words: DEBUG only
-        await self.exchange(text)
+        await self.exchange(Incoming(self.sender, text=text))
 
-    async def exchange(self, message: str, metadata: dict | None = None) -> None:
+    async def exchange(self, incoming: Incoming) -> None:
         async with self.turn:
             try:
-                replies = await converse(self.app, self.sender, message, metadata)
+                answer = await receive(self.app, incoming)
             except RasaUnavailable as failure:
                 log.warning("rasa unavailable during call %s: %s", self.sender, failure)
                 await self.say([BUSY])
                 return
-            await self.say(spoken(replies))
+            await self.say(spoken(answer.messages))
 
     async def say(self, texts: list[str]) -> None:
         for text in texts:

@@ -1,12 +1,68 @@
 """Gateway settings, read from the environment in one place."""
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from common.gateway import public_url
 from voice.settings import VoiceSettings
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    token: str
+    api_base: str = "https://api.telegram.org/bot"  # a self-hosted Bot API server takes larger files
+    file_base: str = "https://api.telegram.org/file/bot"
+    webhook_url: str | None = None  # unset: long polling
+    webhook_secret: str = ""  # X-Telegram-Bot-Api-Secret-Token; derived from the token unless given
+    poll_interval: float = 0.0  # Telegram long-polls; an emulator that answers at once wants a pause
+    per_chat_interval: float = 1.0  # Telegram: about one message a second per chat…
+    overall_per_second: int = 30  # …and 30 a second in all
+
+    @classmethod
+    def from_env(cls, env) -> "TelegramSettings | None":
+        token = env.get("TELEGRAM_BOT_TOKEN")
+        if not token:
+            return None
+        # 1-256 of A-Za-z0-9_- ; stable across restarts, so Telegram's stored webhook keeps working.
+        derived = hashlib.sha256(b"trolyhue telegram webhook " + token.encode()).hexdigest()
+        return cls(token=token,
+                   api_base=env.get("TELEGRAM_API_BASE_URL", cls.api_base),
+                   file_base=env.get("TELEGRAM_FILE_BASE_URL", cls.file_base),
+                   webhook_url=env.get("TELEGRAM_WEBHOOK_URL") or None,
+                   webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET") or derived,
+                   poll_interval=float(env.get("TELEGRAM_POLL_INTERVAL", "0")),
+                   per_chat_interval=float(env.get("TELEGRAM_PER_CHAT_INTERVAL", "1")))
+
+
+@dataclass(frozen=True)
+class ZaloSettings:
+    app_id: str
+    oa_secret: str  # the OA secret key: signs the webhook's events
+    app_secret: str  # the app's secret key: refreshes the access token
+    first_access_token: str
+    first_refresh_token: str
+    tokens: Path  # the current token pair
+    state: Path  # reply windows, replies waiting for the citizen's next message, events already seen
+    api_base: str = "https://openapi.zalo.me"
+    oauth_base: str = "https://oauth.zaloapp.com"
+    max_event_age: float = 300.0  # seconds: an older event is a replay
+    free_replies: int = 8  # Zalo: this many replies within the window after a citizen's message…
+    reply_window_hours: float = 48.0  # …of this length; later ones wait for the citizen's next message
+
+    @classmethod
+    def from_env(cls, env, var: Path) -> "ZaloSettings | None":
+        if not (env.get("ZALO_APP_ID") and env.get("ZALO_OA_SECRET")):
+            return None
+        return cls(app_id=env["ZALO_APP_ID"], oa_secret=env["ZALO_OA_SECRET"],
+                   app_secret=env.get("ZALO_APP_SECRET", ""),
+                   first_access_token=env.get("ZALO_ACCESS_TOKEN", ""),
+                   first_refresh_token=env.get("ZALO_REFRESH_TOKEN", ""),
+                   tokens=var / "zalo-tokens.json", state=var / "zalo.sqlite3",
+                   api_base=env.get("ZALO_API_BASE_URL", cls.api_base).rstrip("/"),
+                   oauth_base=env.get("ZALO_OAUTH_BASE_URL", cls.oauth_base).rstrip("/"))
 
 
 @dataclass(frozen=True)
@@ -21,6 +77,8 @@ class Settings:
     hotline_end_silence_ms: int = 600
     hotline_reprompt_seconds: float = 10.0
     rasa_timeout: float = 30.0
+    telegram: TelegramSettings | None = None  # started when TELEGRAM_BOT_TOKEN is set
+    zalo: ZaloSettings | None = None  # started when ZALO_APP_ID and ZALO_OA_SECRET are set
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -36,4 +94,6 @@ class Settings:
             hotline_token=env.get("HOTLINE_AUTH_TOKEN") or None,
             hotline_end_silence_ms=int(env.get("HOTLINE_END_SILENCE_MS", "600")),
             hotline_reprompt_seconds=float(env.get("HOTLINE_REPROMPT_SECONDS", "10")),
+            telegram=TelegramSettings.from_env(env),
+            zalo=ZaloSettings.from_env(env, var),
         )

@@ -6,23 +6,11 @@ import logging
 
 from aiohttp import web
 
-from voice.asr import load_recognizer, transcribe
-from voice.codecs import CONTENT_TYPES, SAMPLE_RATE, AudioProblem, decode
+from voice.asr import load_recognizer
+from voice.codecs import CONTENT_TYPES, AudioProblem
 
-from .context import (
-    BAD_SENDER,
-    BUSY,
-    MEMORY,
-    RECOGNIZER,
-    SETTINGS,
-    SPEAKER,
-    UNHEARD,
-    Refused,
-    converse,
-    error,
-    form,
-    json_response,
-)
+from .channel import Incoming, receive
+from .context import BAD_SENDER, BUSY, MEMORY, RECOGNIZER, SETTINGS, SPEAKER, Refused, error, form, json_response
 from .rasa import RasaUnavailable
 from .webchat import valid_sender
 
@@ -41,21 +29,12 @@ async def listen(request: web.Request) -> web.Response:
         raise Refused(400, BAD_SENDER)
     if not isinstance(audio, web.FileField):
         raise Refused(400, AudioProblem("empty", "no audio field").message, reason="empty")
-    data = audio.file.read(voice.max_audio_bytes + 1)
     try:
-        pcm = await asyncio.to_thread(decode, data, SAMPLE_RATE, voice.max_audio_seconds, voice.max_audio_bytes)
-    except AudioProblem as problem:
-        log.info("voice message refused: %s", problem)
-        return error(422, problem.message, reason=problem.reason)
-    heard = await transcribe(pcm, SAMPLE_RATE, request.app[RECOGNIZER])
-    if not heard.text.strip():
-        return error(422, UNHEARD, reason="unheard")
-    try:
-        messages = await converse(request.app, sender, heard.text)
+        answer = await receive(request.app, Incoming(sender, voice=audio.file.read(voice.max_audio_bytes + 1)))
     except RasaUnavailable as failure:
         log.warning("rasa unavailable: %s", failure)
         return error(503, BUSY)
-    return json_response({"heard": heard.text, "messages": messages})
+    return json_response({"heard": answer.heard, "messages": answer.messages})
 
 
 async def speech(request: web.Request) -> web.StreamResponse:

@@ -14,13 +14,14 @@ _SECRET_VALUE = re.compile(
     r"(['\"]?\s*[=:]\s*['\"]?)((?:bearer|basic|mac=)\s*)?[^&\s'\",;)]+")
 
 
-# A hotline stream URL carries the call's signed token in its path (bot/hotline.py).
+# A hotline stream URL carries the call's signed token in its path (bot/hotline.py); a Bot API URL the bot's token.
 _STREAM_TOKEN = re.compile(r"(/hotline/)[\w-]+\.[\w-]+")
+_BOT_TOKEN = re.compile(r"(/(?:file/)?bot)[^/\s:]+:[\w-]+")
 
 
 def mask_secrets(text: str) -> str:
     """'…?api_key=s3cr3t&x=1' -> '…?api_key=***&x=1'."""
-    text = _STREAM_TOKEN.sub(r"\1***", text)
+    text = _BOT_TOKEN.sub(r"\1***", _STREAM_TOKEN.sub(r"\1***", text))
     return _SECRET_VALUE.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3) or ''}***", text)
 
 
@@ -51,3 +52,5 @@ def setup_logging() -> None:
     for handler in root.handlers:
         if not any(isinstance(f, MaskingFilter) for f in handler.filters):
             handler.addFilter(MaskingFilter())
+    # python-telegram-bot's HTTP client logs every request (each long poll) at INFO.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -80,6 +80,18 @@ app_env() {
     apt_install espeak-ng  # the offline Vietnamese voices (gTTS needs Google)
 }
 
+telegram_emulator() {
+    # The Bot API emulator the Telegram tests use (npm telegram-test-api): Node and the locked packages.
+    command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+    local dir="$ROOT/tests/telegram" stamp
+    stamp=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+    if [ "$(cat "$dir/node_modules/.installed" 2>/dev/null)" != "$stamp" ]; then
+        say "installing the Telegram emulator's packages (npm ci)"
+        (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) >&2
+        echo "$stamp" > "$dir/node_modules/.installed"
+    fi
+}
+
 rasa_env() {
     # The dialogue engine: Rasa 3.6 runs on Python 3.8 to 3.10 only.
     local python

@@ -15,6 +15,8 @@ from common.logs import MaskingFilter, mask_secrets, masked
     ("X-Twilio-Signature: oVb2kXoVy8GEfwBDjR8bk/ZZ6eA=", "oVb2kXoVy8GEfwBDjR8bk"),
     ("X-ZEvent-Signature: mac=9f86d081884c7d659a2feaa0c55ad015", "9f86d081884c7d659a2feaa0c55ad015"),
     ('"GET /hotline/WyJDQTEiLCIrODQ5MDUiXQ.q9Vx-2_Ad HTTP/1.1" 101', "WyJDQTEiLCIrODQ5MDUiXQ"),
+    ("POST https://api.telegram.org/bot123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getUpdates", "AAHdqTcvCH1vGW"),
+    ("GET https://api.telegram.org/file/bot123456:AAHdqTcvCH1v-GWJ/voice/file_1.oga", "AAHdqTcvCH1v"),
 ])
 def test_no_secret_survives(line, secret):
     assert secret not in mask_secrets(line)

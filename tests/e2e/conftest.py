@@ -13,8 +13,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import API_KEY, OFFICER_TOKEN, free_port
+from tests.telegram.emulator import TelegramEmulator
+from tests.zalo.oa_server import ZaloServer
 
 HOTLINE_TOKEN = "e2e-hotline-" + API_KEY
+TELEGRAM_TOKEN = "424242:e2e-" + API_KEY[:16]
+ZALO_APP = {"ZALO_APP_ID": "1234567890", "ZALO_APP_SECRET": "e2e-app-secret", "ZALO_OA_SECRET": "e2e-oa-secret"}
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 300
@@ -137,9 +141,33 @@ class Stack:
         raise AssertionError("cityapi did not come back")
 
 
+def channels(telegram: TelegramEmulator, zalo: ZaloServer) -> dict[str, str]:
+    """The environment that starts the Telegram and Zalo channels, pointed at the servers on loopback."""
+    return {"TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN, "TELEGRAM_API_BASE_URL": telegram.api_base,
+            "TELEGRAM_FILE_BASE_URL": telegram.file_base, "TELEGRAM_POLL_INTERVAL": "0.1",
+            "TELEGRAM_PER_CHAT_INTERVAL": "0.3", **ZALO_APP, "ZALO_ACCESS_TOKEN": zalo.access,
+            "ZALO_REFRESH_TOKEN": zalo.refresh, "ZALO_API_BASE_URL": zalo.url, "ZALO_OAUTH_BASE_URL": zalo.url}
+
+
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory):
+def telegram(tmp_path_factory):
+    emulator = TelegramEmulator(tmp_path_factory.mktemp("telegram") / "emulator.log")
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture(scope="session")
+def zalo():
+    server = ZaloServer(ZALO_APP["ZALO_APP_ID"], ZALO_APP["ZALO_APP_SECRET"], ZALO_APP["ZALO_OA_SECRET"])
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory, telegram, zalo):
+    """The whole stack, with every channel: Telegram and Zalo pointed at their servers on loopback."""
     running = Stack(tmp_path_factory.mktemp("stack"))
+    running.env.update(channels(telegram, zalo))
     running.start()
     yield running
     running.stop()

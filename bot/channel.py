@@ -1,0 +1,214 @@
+"""One conversation, many channels: what a channel receives from a citizen (text, a button, a location, a photo, a
+voice note, a contact) becomes one turn with Rasa here, so each channel only translates its own wire format.
+
+Senders are prefixed by channel ("web-…", "call-…", "telegram:42", "zalo:…"): Rasa conversations, Open311
+`account_id` and "phản ánh của tui" stay apart per channel.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from common.text import normalize_phone
+from voice.asr import transcribe
+from voice.codecs import SAMPLE_RATE, AudioProblem, decode
+
+from .context import RECOGNIZER, SETTINGS, UNHEARD, UPLOADS, Refused, converse
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4000
+MAX_PHOTO = 8 * 1024 * 1024
+PHOTO_TOO_LARGE = "Dạ, ảnh lớn quá ạ. Bác chọn ảnh nhỏ hơn 8 MB giúp cháu."
+NOT_A_PHOTO = "Dạ, tệp ni không phải ảnh. Bác chọn ảnh chụp giúp cháu."
+EMPTY = "Dạ, tin nhắn trống hoặc dài quá ạ."
+UNSUPPORTED = ("Dạ, cháu chỉ đọc được chữ, ảnh chụp, tin nhắn thoại và vị trí thôi ạ. "
+               "Bác nhắn chữ hoặc gửi tin nhắn thoại giúp cháu.")
+NOT_A_PHONE = "Dạ, số điện thoại ni cháu chưa đọc được ạ. Bác nhắn số giúp cháu."
+FLOODED = "Dạ, bác gửi nhanh quá, cháu trả lời không kịp. Bác chờ cháu trả lời xong rồi nhắn tiếp giúp cháu nghe."
+# Asks whose answer a chat app can give with one tap: the asks name the web chat's button, or ask for a phone.
+ASKS_LOCATION = "📍 Gửi vị trí"
+_ASKS_PHONE = ("xin số điện thoại",)
+_IMAGE_TYPES = ((b"\xff\xd8\xff", "jpg"), (b"\x89PNG\r\n\x1a\n", "png"), (b"GIF8", "gif"))
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One thing a citizen sent; exactly one of its contents is set."""
+
+    sender: str
+    text: str | None = None  # typed; a button's title is typed text too (it picks the button)
+    payload: str | None = None  # a button tapped where the app tells us which one
+    location: tuple[float, float] | None = None
+    photo: bytes | None = None
+    voice: bytes | None = None
+    contact: str | None = None  # a shared phone number
+    own_contact: bool = False  # the app vouches the number is the sender's own
+    metadata: dict | None = None  # for the actions: a call's caller number
+
+
+@dataclass
+class Answer:
+    messages: list[dict]  # {"text", "buttons", "image"?, "speech"}
+    heard: str | None = None  # what a voice note was recognised as
+    spoken: bool = False  # the citizen spoke: answer in voice too
+
+
+def image_extension(head: bytes) -> str | None:
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    return next((ext for magic, ext in _IMAGE_TYPES if head.startswith(magic)), None)
+
+
+def keep_photo(app: web.Application, sender: str, data: bytes) -> str:
+    """Store a citizen's photo; the address Open311 will carry as media_url. Refused if it is no photo."""
+    if len(data) > MAX_PHOTO:
+        raise Refused(413, PHOTO_TOO_LARGE)
+    extension = image_extension(data[:12])
+    if extension is None:
+        raise Refused(415, NOT_A_PHOTO)
+    return app[UPLOADS].keep(sender, data, extension)
+
+
+async def hear(app: web.Application, audio: bytes) -> str:
+    """A voice recording in any format phones make, recognised; Refused politely if it cannot be."""
+    voice = app[SETTINGS].voice
+    try:
+        pcm = await asyncio.to_thread(decode, audio, SAMPLE_RATE, voice.max_audio_seconds, voice.max_audio_bytes)
+    except AudioProblem as problem:
+        log.info("voice message refused: %s", problem)
+        raise Refused(422, problem.message, reason=problem.reason) from None
+    heard = (await transcribe(pcm, SAMPLE_RATE, app[RECOGNIZER])).text.strip()
+    if not heard:
+        raise Refused(422, UNHEARD, reason="unheard")
+    return heard
+
+
+def _inform(**entities) -> str:
+    """A message that fills slots directly, as the web chat's location and photo buttons send."""
+    return "/inform" + json.dumps(entities, ensure_ascii=False)
+
+
+async def message_for(app: web.Application, incoming: Incoming) -> tuple[str, str | None]:
+    """What goes to Rasa for this incoming thing, and what was heard if it was spoken."""
+    if incoming.payload is not None:
+        return incoming.payload, None
+    if incoming.location is not None:
+        lat, long = incoming.location
+        return _inform(lat=f"{lat:.6f}", long=f"{long:.6f}"), None
+    if incoming.photo is not None:
+        return _inform(photo_url=keep_photo(app, incoming.sender, incoming.photo)), None
+    if incoming.voice is not None:
+        heard = await hear(app, incoming.voice)
+        return heard, heard
+    if incoming.contact is not None:
+        phone = normalize_phone(incoming.contact)
+        if phone is None:
+            raise Refused(422, NOT_A_PHONE)
+        return _inform(phone=phone), None
+    text = (incoming.text or "").strip()
+    if not text or len(text) > MAX_TEXT:
+        raise Refused(400, EMPTY)
+    return text, None
+
+
+async def receive(app: web.Application, incoming: Incoming) -> Answer:
+    """One turn for any channel. Raises Refused (with a polite answer) and RasaUnavailable."""
+    message, heard = await message_for(app, incoming)
+    metadata = dict(incoming.metadata or {})
+    if incoming.contact is not None and incoming.own_contact:
+        metadata["verified_phone"] = True
+    return Answer(await converse(app, incoming.sender, message, metadata or None), heard, spoken=heard is not None)
+
+
+def asks_location(text: str) -> bool:
+    return ASKS_LOCATION in text
+
+
+def asks_phone(text: str) -> bool:
+    folded = text.lower()
+    return any(ask in folded for ask in _ASKS_PHONE)
+
+
+class Pacer:
+    """Sends to chat apps at the pace they allow: at most one message per `per_chat` seconds to a chat, in order,
+    and `overall` messages a second in all. Telegram allows about 1/s per chat and 30/s overall."""
+
+    def __init__(self, per_chat: float = 1.0, overall: int = 30, clock=time.monotonic):
+        self.per_chat, self.overall, self.clock = per_chat, overall, clock
+        self._chats: OrderedDict[str, tuple[asyncio.Lock, list[float]]] = OrderedDict()
+        self._sent: list[float] = []  # send times within the last second, overall
+        self._overall = asyncio.Lock()
+
+    async def send(self, chat: str, send):
+        """Await `send()` when this chat's and the overall pace allow it; its result."""
+        lock, last = self._chat(chat)
+        async with lock:
+            wait = last[0] + self.per_chat - self.clock()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            await self._overall_turn()
+            try:
+                return await send()
+            finally:
+                last[0] = self.clock()
+
+    async def _overall_turn(self) -> None:
+        async with self._overall:
+            while True:
+                now = self.clock()
+                self._sent = [t for t in self._sent if now - t < 1.0]
+                if len(self._sent) < self.overall:
+                    self._sent.append(now)
+                    return
+                await asyncio.sleep(1.0 - (now - self._sent[0]))
+
+    def _chat(self, chat: str):
+        entry = self._chats.get(chat)
+        if entry is None:
+            entry = self._chats[chat] = (asyncio.Lock(), [float("-inf")])
+            while len(self._chats) > 10000 and not next(iter(self._chats.values()))[0].locked():
+                self._chats.popitem(last=False)
+        self._chats.move_to_end(chat)
+        return entry
+
+
+class Inbox:
+    """Each chat's messages answered one at a time, in order; a citizen who sends more than `burst` messages while
+    earlier ones wait is told once, politely, and the extra messages are dropped until the queue drains."""
+
+    def __init__(self, burst: int = 5):
+        self.burst = burst
+        self._waiting: dict[str, int] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._warned: set[str] = set()
+
+    def admit(self, chat: str) -> str:
+        """'take' the message, 'warn' (drop it and say FLOODED once) or 'drop' it."""
+        if self._waiting.get(chat, 0) < self.burst:
+            self._waiting[chat] = self._waiting.get(chat, 0) + 1
+            return "take"
+        if chat in self._warned:
+            return "drop"
+        self._warned.add(chat)
+        return "warn"
+
+    async def turn(self, chat: str, work) -> None:
+        """Run an admitted message's `work()` after the chat's earlier ones."""
+        lock = self._locks.setdefault(chat, asyncio.Lock())
+        try:
+            async with lock:
+                await work()
+        finally:
+            self._waiting[chat] -= 1
+            if not self._waiting[chat]:
+                del self._waiting[chat]
+                self._warned.discard(chat)
+                if not lock.locked():
+                    self._locks.pop(chat, None)
