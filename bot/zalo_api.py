@@ -137,14 +137,14 @@ class ZaloClient:
             request = {"json": body} if file is None else {"data": _form(*file)}
             async with self.session.post(f"{self.settings.api_base}{path}", headers={"access_token": token},
                                          **request) as response:
-                body = await response.json(content_type=None)
-            code = int(body.get("error", 0)) if isinstance(body, dict) else -1
+                answer = await response.json(content_type=None)
+            code = int(answer.get("error", 0)) if isinstance(answer, dict) else -1
             if code == TOKEN_EXPIRED and attempt == 1:
                 await self.refresh(token)
                 continue
             if code != 0:
-                raise ZaloError(code, str(body.get("message") if isinstance(body, dict) else body))
-            return body.get("data") or {}
+                raise ZaloError(code, str(answer.get("message") if isinstance(answer, dict) else answer))
+            return answer.get("data") or {}
         raise AssertionError("unreachable")
 
     async def send(self, recipient: dict, message: dict) -> dict:
