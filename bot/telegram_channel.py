@@ -79,7 +79,9 @@ def keyboard(message: dict, last: bool):
 def _callback_data(button: dict) -> str:
     """The payload when Telegram can carry it (64 bytes); else the title, which picks the button as typed text."""
     payload = button["payload"]
-    return payload if len(payload.encode()) <= MAX_CALLBACK_DATA else button["title"][:MAX_CALLBACK_DATA // 4]
+    if len(payload.encode()) <= MAX_CALLBACK_DATA:
+        return payload
+    return button["title"].encode()[:MAX_CALLBACK_DATA].decode(errors="ignore")
 
 
 class TelegramChannel:
