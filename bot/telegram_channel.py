@@ -114,6 +114,18 @@ class TelegramChannel:
         await self.application.start()
         log.info("telegram: %s", "webhook" if self.settings.webhook_url else "long polling")
 
+    async def keep_starting(self) -> None:
+        """Start, retrying while Telegram cannot be reached: the other channels do not wait for it."""
+        delay = 1.0
+        while True:
+            try:
+                await self.start()
+                return
+            except (TelegramError, OSError) as failure:
+                log.warning("telegram not started (%s); trying again in %.0f s", type(failure).__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 300.0)
+
     async def stop(self) -> None:
         if self.application.updater is not None and self.application.updater.running:
             await self.application.updater.stop()
@@ -250,6 +262,8 @@ class TelegramChannel:
         if not hmac.compare_digest(given.encode(), self.settings.webhook_secret.encode()):
             log.warning("telegram webhook refused: wrong secret")
             raise web.HTTPForbidden(text="wrong secret")
+        if not self.application.running:
+            raise web.HTTPServiceUnavailable(text="starting")  # Telegram posts the update again later
         body = await json_object(request, MAX_UPDATE)
         try:
             update = Update.de_json(body, self.bot)
@@ -271,8 +285,10 @@ def setup(app: web.Application) -> None:
         app.router.add_post(urlsplit(settings.webhook_url).path or "/telegram/webhook", channel.webhook)
 
     async def _run(app: web.Application):
-        await channel.start()
+        starting = asyncio.create_task(channel.keep_starting())
         yield
+        starting.cancel()
+        await asyncio.gather(starting, return_exceptions=True)
         await channel.stop()
 
     app.cleanup_ctx.append(_run)

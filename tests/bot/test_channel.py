@@ -13,6 +13,7 @@ from bot.channel import Inbox, Incoming, Pacer, asks_location, asks_phone, messa
 from bot.context import Refused
 from bot.settings import Settings
 from bot.telegram_channel import keyboard
+from tests.conftest import free_port
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 
@@ -124,3 +125,16 @@ def test_telegram_keyboards():
     plain = keyboard({"text": "Dạ, bác tả ngắn giúp cháu sự việc ạ."}, last=True).to_dict()
     assert plain["keyboard"] == [[{"text": "Nói lại"}, {"text": "Gặp cán bộ"}]] and plain["is_persistent"]
 
+
+
+async def test_the_gateway_serves_while_telegram_cannot_be_reached(aiohttp_client, tmp_path):
+    nobody = f"http://127.0.0.1:{free_port()}"
+    settings = Settings.from_env({"TROLYHUE_VAR": str(tmp_path), "RASA_URL": "http://127.0.0.1:9",
+                                  "TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_API_BASE_URL": nobody + "/bot",
+                                  "TELEGRAM_WEBHOOK_URL": "https://chat.example/telegram/hook"})
+    client = await aiohttp_client(make_app(settings))
+    assert (await client.get("/health")).status == 200
+    update = {"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"}}}
+    secret = {"X-Telegram-Bot-Api-Secret-Token": settings.telegram.webhook_secret}
+    assert (await client.post("/telegram/hook", json=update, headers=secret)).status == 503  # asked again later
+    assert (await client.post("/telegram/hook", json=update)).status == 403

@@ -20,6 +20,7 @@ class ZaloServer:
         self.app_id, self.app_secret, self.oa_secret = app_id, app_secret, oa_secret
         self.access, self.refresh = "access-" + secrets.token_hex(8), "refresh-" + secrets.token_hex(8)
         self.sent: list[dict] = []  # {"recipient", "message"} of each message the OA sent
+        self.sent_at: list[float] = []  # when each arrived (Unix time)
         self.uploads: list[dict] = []
         self.refreshes = 0
         self.media: dict[str, bytes] = {}
@@ -60,6 +61,10 @@ class ZaloServer:
         with self._lock:
             return [s["message"] for s in self.sent if s["recipient"].get("user_id") == user_id]
 
+    def times_to(self, user_id: str) -> list[float]:
+        with self._lock:
+            return [at for s, at in zip(self.sent, self.sent_at) if s["recipient"].get("user_id") == user_id]
+
     def event(self, name: str, user_id: str, message: dict | None = None, timestamp_ms: int | None = None,
               **extra) -> tuple[bytes, dict]:
         """A webhook event as Zalo posts it, and its signed headers."""
@@ -97,6 +102,7 @@ class ZaloServer:
         body = await request.json()
         with self._lock:
             self.sent.append(body)
+            self.sent_at.append(time.time())
         return web.json_response({"error": 0, "message": "Success",
                                   "data": {"message_id": secrets.token_hex(8), "user_id": body["recipient"]}})
 
