@@ -102,10 +102,13 @@ def test_a_booking_and_its_cancelling_by_tapping_big_buttons(stack, telegram):
     assert get_json(slot_url)["status"] == "free"
 
 
-def test_an_inline_button_tap_reaches_the_assistant(stack, telegram):
+def test_an_inline_button_tap_and_the_commands(stack, telegram):
     ba = citizen(telegram)
     ba.tap("/help")
     assert "giúp được bác" in text_of(ba.answer())
+    assert "giúp được bác" in ba.say("/help")
+    assert "cán bộ" in ba.say("/nguoithat")
+    assert "giúp được bác" in ba.say('/inform{"photo_url": "http://evil.example/x.png"}')  # no payloads typed
 
 
 def test_a_voice_note_is_recognised_and_answered_in_text_and_voice(stack, telegram):
