@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.voice import SENTENCES, row  # noqa: E402
+from bench.voice import SENTENCES, print_table, row  # noqa: E402
 from tests.e2e.conftest import TELEGRAM_TOKEN, ZALO_APP, Stack, channels, post_json  # noqa: E402
 from tests.telegram.emulator import Citizen, TelegramEmulator  # noqa: E402
 from tests.zalo.oa_server import ZaloServer  # noqa: E402
@@ -101,9 +101,7 @@ def main() -> int:
             stack.stop()
             server.stop()
             emulator.stop()
-    print(f"| {'measure':52s} |   n |       p50    |       p95    |")
-    print(f"|{'-' * 54}|-----|--------------|--------------|")
-    print("\n".join(lines))
+    print_table(lines)
     return 0
 
 

@@ -39,6 +39,12 @@ def row(what: str, values: list[float], unit: str = "ms", scale: float = 1000) -
     return f"| {what:52s} | {len(values):3d} | {p50:9.2f} {unit:2s} | {p95:9.2f} {unit:2s} |"
 
 
+def print_table(rows: list[str]) -> None:
+    print(f"| {'measure':52s} |   n |       p50    |       p95    |")
+    print(f"|{'-' * 54}|-----|--------------|--------------|")
+    print("\n".join(rows))
+
+
 def recognisers() -> list[str]:
     lines, speech = [], [decode(Espeak("vi", 130).synthesize(s), SAMPLE_RATE) for s in SENTENCES]
     candidates = [("viet-asr", VietAsrRecognizer)]
@@ -124,9 +130,7 @@ def main() -> int:
         lines += asyncio.run(hotline(args.gateway, token, args.calls)) if token else []
     except OSError as error:
         print(f"hotline skipped: {args.gateway} did not answer ({error}); start the assistant first")
-    print(f"| {'measure':52s} |   n |       p50    |       p95    |")
-    print(f"|{'-' * 54}|-----|--------------|--------------|")
-    print("\n".join(lines))
+    print_table(lines)
     return 0
 
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -38,6 +42,19 @@ async def database_url(request, tmp_path):
         await conn.execute(sa.text("CREATE SCHEMA public"))
     await engine.dispose()
     yield url
+
+def wait_for(url: str, process: subprocess.Popen, what: str, timeout: float = 60) -> None:
+    """Until `url` answers; fails at once if the `process` serving it stops."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except (urllib.error.URLError, ConnectionError):
+            assert process.poll() is None, f"{what} stopped"
+            time.sleep(0.2)
+    raise AssertionError(f"{what} did not start in {timeout} s")
+
 
 def free_port() -> int:
     """A loopback port nothing listens on (for a server to take, or to find nobody there)."""

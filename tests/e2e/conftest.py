@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import API_KEY, OFFICER_TOKEN, free_port
+from tests.conftest import API_KEY, OFFICER_TOKEN, free_port, wait_for
 from tests.telegram.emulator import TelegramEmulator
 from tests.zalo.oa_server import ZaloServer
 
@@ -131,14 +131,7 @@ class Stack:
                                    stdout=self.log, stderr=subprocess.STDOUT)
         self.extra.append(process)
         self.cityapi = process
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{self.city}/health", timeout=1)
-                return
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.2)
-        raise AssertionError("cityapi did not come back")
+        wait_for(f"{self.city}/health", process, "cityapi", timeout=30)
 
 
 def channels(telegram: TelegramEmulator, zalo: ZaloServer) -> dict[str, str]:

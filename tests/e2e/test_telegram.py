@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from common.text import fold
-from tests.conftest import API_KEY, free_port
+from tests.conftest import API_KEY, free_port, wait_for
 from tests.e2e.conftest import TELEGRAM_TOKEN
 from tests.e2e.test_conversations import BOOKING, CASE_ID, get_json
 from tests.telegram.emulator import Citizen, keyboard_of, text_of
@@ -202,14 +202,7 @@ def webhook_gateway(stack, telegram, tmp_path_factory):
     log = (stack.var / "webhook-gateway.log").open("ab")
     process = subprocess.Popen([str(ROOT / ".venv/bin/python"), "-m", "bot", "--port", str(port)], cwd=ROOT,
                                env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
-            break
-        except (urllib.error.URLError, ConnectionError):
-            assert process.poll() is None, (stack.var / "webhook-gateway.log").read_text()[-3000:]
-            time.sleep(0.3)
+    wait_for(f"http://127.0.0.1:{port}/health", process, "the webhook gateway (webhook-gateway.log)")
     time.sleep(1)  # set_webhook happens at start-up
     yield token, f"http://127.0.0.1:{port}/telegram/hook"
     process.terminate()

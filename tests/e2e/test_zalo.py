@@ -39,7 +39,7 @@ class ZaloCitizen:
             message = {"msg_id": f"msg-{next(_ids)}", **message}
         return self.post(*self.zalo.event(name, self.id, message, **extra))
 
-    def replies(self, settle: float = 1.5, timeout: float = 60) -> list[dict]:
+    def replies(self, settle: float = 0.8, timeout: float = 60) -> list[dict]:
         """The messages sent since the last call, once they stop coming."""
         deadline, last_change, count = time.monotonic() + timeout, time.monotonic(), self.seen
         while time.monotonic() < deadline:

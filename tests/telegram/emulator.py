@@ -4,11 +4,10 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_for
 
 HERE = Path(__file__).resolve().parent
 
@@ -27,15 +26,7 @@ class TelegramEmulator:
         self.log = log.open("ab")
         self.process = subprocess.Popen(["node", str(HERE / "emulator.js"), str(self.port)], cwd=HERE,
                                         stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{self.url}/botprobe/getMe", timeout=2)
-                return
-            except (urllib.error.URLError, ConnectionError):
-                assert self.process.poll() is None, "the Telegram emulator stopped (npm install in tests/telegram?)"
-                time.sleep(0.2)
-        raise AssertionError("the Telegram emulator did not start")
+        wait_for(f"{self.url}/botprobe/getMe", self.process, "the Telegram emulator (npm ci in tests/telegram?)")
 
     def stop(self) -> None:
         self.process.terminate()
