@@ -12,6 +12,7 @@ import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Protocol
 
 from aiohttp import web
 
@@ -58,6 +59,29 @@ class Answer:
     messages: list[dict]  # {"text", "buttons", "image"?, "speech"}
     heard: str | None = None  # what a voice note was recognised as
     spoken: bool = False  # the citizen spoke: answer in voice too
+
+
+class Channel(Protocol):
+    """A chat app the assistant can write to at any time (the web chat and the hotline answer within a request or
+    a call). Registered in app[CHANNELS] under its sender prefix, so an answer reaches any sender."""
+
+    prefix: str  # "telegram" for the sender "telegram:42"
+
+    async def deliver(self, recipient: str, answer: Answer) -> None:
+        """The answer in the app's own form; in voice too when `answer.spoken`."""
+
+
+CHANNELS = web.AppKey("channels", dict)  # prefix -> Channel
+
+
+def register(app: web.Application, channel: Channel) -> None:
+    app.setdefault(CHANNELS, {})[channel.prefix] = channel
+
+
+async def deliver(app: web.Application, sender: str, answer: Answer) -> None:
+    """An answer to a sender of any registered channel ("telegram:42")."""
+    prefix, _, recipient = sender.partition(":")
+    await app[CHANNELS][prefix].deliver(recipient, answer)
 
 
 def image_extension(head: bytes) -> str | None:

@@ -34,6 +34,7 @@ from .channel import (
     asks_location,
     asks_phone,
     receive,
+    register,
 )
 from .context import BUSY, SETTINGS, SPEAKER, TOO_LARGE, Refused, json_object
 from .rasa import RasaUnavailable
@@ -85,6 +86,8 @@ def _callback_data(button: dict) -> str:
 
 
 class TelegramChannel:
+    prefix = "telegram"
+
     def __init__(self, app: web.Application, settings: TelegramSettings):
         self.app, self.settings = app, settings
         builder = (Application.builder().token(settings.token).base_url(settings.api_base)
@@ -169,7 +172,7 @@ class TelegramChannel:
             log.warning("telegram %s: %s", sender, failure)
             await self.send_text(chat_id, BUSY)
             return
-        await self.deliver(chat_id, answer, spoken=answer.spoken or sender in self.voice_on)
+        await self.deliver(str(chat_id), answer)
 
     async def incoming(self, update: Update, sender: str) -> Incoming | None:
         """The update as one Incoming; None when it was for the gateway alone (a setting)."""
@@ -218,7 +221,9 @@ class TelegramChannel:
             raise Refused(413, too_large)
         return data
 
-    async def deliver(self, chat_id: int, answer: Answer, spoken: bool) -> None:
+    async def deliver(self, recipient: str, answer: Answer) -> None:
+        chat_id = int(recipient)
+        spoken = answer.spoken or sender_of(chat_id) in self.voice_on
         messages = [m for m in answer.messages if m.get("text") or m.get("image")]
         for index, message in enumerate(messages):
             markup = keyboard(message, last=index == len(messages) - 1)
@@ -281,6 +286,7 @@ def setup(app: web.Application) -> None:
         return
     channel = TelegramChannel(app, settings)
     app[TELEGRAM] = channel
+    register(app, channel)
     if settings.webhook_url:
         app.router.add_post(urlsplit(settings.webhook_url).path or "/telegram/webhook", channel.webhook)
 

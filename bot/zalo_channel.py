@@ -20,7 +20,7 @@ from aiohttp import web
 
 from common import clock
 
-from .channel import FLOODED, MAX_PHOTO, PHOTO_TOO_LARGE, UNSUPPORTED, Inbox, Incoming, receive
+from .channel import FLOODED, MAX_PHOTO, PHOTO_TOO_LARGE, UNSUPPORTED, Answer, Inbox, Incoming, receive, register
 from .context import BUSY, SETTINGS, SPEAKER, TOO_LARGE, Refused, raw_body
 from .rasa import RasaUnavailable
 from .settings import ZaloSettings
@@ -122,6 +122,8 @@ class ZaloState:
 
 
 class ZaloChannel:
+    prefix = "zalo"
+
     def __init__(self, app: web.Application, settings: ZaloSettings):
         self.app, self.settings = app, settings
         self.client = ZaloClient(settings, TokenStore(settings, settings.tokens))
@@ -182,9 +184,7 @@ class ZaloChannel:
             log.warning("rasa unavailable: %s", failure)
             await self.say(user_id, [{"text": BUSY}])
             return
-        await self.say(user_id, answer.messages)
-        if answer.spoken:
-            await self.speak(user_id, [m["text"] for m in answer.messages if m.get("text")])
+        await self.deliver(user_id, answer)
 
     async def incoming(self, name: str, message: dict, sender: str) -> Incoming:
         if name == FOLLOW:
@@ -215,6 +215,11 @@ class ZaloChannel:
         except (ValueError, aiohttp.ClientError, TimeoutError) as failure:
             log.warning("zalo attachment not fetched: %s", failure)
             raise Refused(502, BUSY) from None
+
+    async def deliver(self, recipient: str, answer: Answer) -> None:
+        await self.say(recipient, answer.messages)
+        if answer.spoken:
+            await self.speak(recipient, [m["text"] for m in answer.messages if m.get("text")])
 
     async def say(self, user_id: str, replies: list[dict]) -> None:
         await self.send(user_id, [m for reply in replies for m in zalo_messages(reply)])
@@ -268,6 +273,7 @@ def setup(app: web.Application) -> None:
         return
     channel = ZaloChannel(app, settings)
     app[ZALO] = channel
+    register(app, channel)
     app.router.add_post("/zalo/webhook", channel.webhook)
 
     async def _close(app: web.Application) -> None:
