@@ -5,14 +5,18 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, ActiveLoop, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from common import office_hours
 from common.text import normalize_phone
 
 from . import forms
 from .forms import CityAction
 from .privacy import forget
-from .services import services
+from .wording import clock_text, short_day
 
 HANDOFF_CONTEXT = 10
+GATEWAY_HANDOFF = "handoff"  # the gateway queues the conversation for an officer (bot/console)
+# What the assistant knows that an officer may need, when the citizen has said it.
+KNOWN = ("user_name", "user_phone", "category", "address", "description", "facility", "service", "visit_day")
 # What a new session (after two hours away) remembers: who the citizen is, not a half-finished form.
 REMEMBERED = ("user_name", "user_phone")
 
@@ -58,13 +62,21 @@ class ActionRepeat(Action):
         return []
 
 
-async def _hand_off(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-    """Record who asked and the last messages, for the officer who takes over."""
+def _hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> None:
+    """Tell the citizen when an officer will answer, and ask the gateway to queue the conversation with the last
+    messages and what the assistant knows."""
+    by_phone = tracker.sender_id.startswith("call-")
+    if office_hours.is_open():
+        dispatcher.utter_message(response="utter_handoff_hold" if by_phone else "utter_handoff")
+    else:
+        opening = office_hours.next_opening()
+        dispatcher.utter_message(response="utter_handoff_call_back" if by_phone else "utter_handoff_later",
+                                 opening=f"{clock_text(opening)} {short_day(opening.date())}")
     recent = [{"from": e["event"], "text": e.get("text")} for e in tracker.events
               if e.get("event") in ("user", "bot") and e.get("text")][-HANDOFF_CONTEXT:]
-    store = (await services()).store
-    await store.record_handoff(tracker.sender_id, tracker.latest_message.get("text") or "", recent)
-    dispatcher.utter_message(response="utter_handoff")
+    dispatcher.utter_message(json_message={GATEWAY_HANDOFF: {
+        "reason": reason, "said": tracker.latest_message.get("text") or "", "form": tracker.active_loop_name,
+        "known": {slot: tracker.get_slot(slot) for slot in KNOWN if tracker.get_slot(slot)}, "recent": recent}})
 
 
 class ActionHandoff(Action):
@@ -72,7 +84,8 @@ class ActionHandoff(Action):
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        await _hand_off(dispatcher, tracker)
+        stuck = forms.last_response(tracker) == "utter_form_stuck"
+        _hand_off(dispatcher, tracker, "stuck" if stuck else "asked")
         form = tracker.active_loop_name
         return [ActiveLoop(None), *forms.clear(form)] if form else []
 
@@ -104,7 +117,7 @@ class ActionAnswerYesNo(CityAction):
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         asked, yes = forms.last_response(tracker), tracker.latest_message["intent"]["name"] == "affirm"
         if asked == "utter_offer_human" and yes:
-            await _hand_off(dispatcher, tracker)
+            _hand_off(dispatcher, tracker, "not_understood")
         elif asked == "utter_ask_forget":
             if yes:
                 return await forget(dispatcher, tracker)

@@ -1,9 +1,9 @@
 """Forgetting a citizen on request ("xóa thông tin của tui"), after a confirmation.
 
 The city erases the contact details of the sender's reports and unlinks its clinic patients; the action server
-drops its handoff requests and the phone of kept reports; the slot `forget_me` makes Rasa's tracker store delete
-the conversation (rasa_stores/tracker_store.py); the gateway deletes the sender's photos that no report carries,
-told so by a `forget` message addressed to it.
+drops the phone of kept reports; the slot `forget_me` makes Rasa's tracker store delete the conversation
+(rasa_stores/tracker_store.py); the gateway deletes the sender's photos that no report carries and its officer
+conversations, told so by a `forget` message addressed to it.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What the action server keeps on disk: reports waiting for the city, and handoff requests.
+"""What the action server keeps on disk: reports waiting for the city.
 
 A report the city could not take is kept with the idempotency key of its first attempt
 and sent later (the outbox); a report that did reach the city before the connection
@@ -34,17 +34,6 @@ pending_reports = sa.Table(
     sa.Column("case_id", sa.String(20)),
     sa.Column("sent_at", sa.DateTime),
 )
-
-handoffs = sa.Table(
-    "handoffs", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("sender_id", sa.Text, nullable=False, index=True),
-    sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("last_messages", sa.JSON, nullable=False),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-    sa.Column("status", sa.String(20), nullable=False, default="open"),
-)
-
 
 class Store:
     def __init__(self, engine: AsyncEngine):
@@ -97,20 +86,12 @@ class Store:
         async with self.engine.begin() as conn:
             await conn.execute(sa.update(t).where(t.c.id == row_id).values(**values))
 
-    async def record_handoff(self, sender_id: str, reason: str, last_messages: list[dict]) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(sa.insert(handoffs).values(
-                sender_id=sender_id, reason=reason, last_messages=last_messages,
-                created_at=utcnow(), status="open"))
-
-
     async def forget(self, sender_id: str) -> list[str]:
-        """Erase what this store keeps of a citizen: handoff requests (their words) go, kept reports lose the
-        phone (they are still sent). Returns the photos those kept reports will carry."""
+        """Erase what this store keeps of a citizen: kept reports lose the phone (they are still sent). Returns
+        the photos those kept reports will carry."""
         t = pending_reports
         photos = []
         async with self.engine.begin() as conn:
-            await conn.execute(sa.delete(handoffs).where(handoffs.c.sender_id == sender_id))
             for row in await conn.execute(sa.select(t.c.id, t.c.report).where(t.c.sender_id == sender_id)):
                 report = {k: v for k, v in row.report.items() if k not in ("phone", "first_name", "last_name")}
                 await conn.execute(sa.update(t).where(t.c.id == row.id).values(report=report))

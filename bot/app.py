@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import context, hotline, telegram_channel, voicechat, webchat, zalo_channel
+from . import console, context, hotline, telegram_channel, voicechat, webchat, zalo_channel
 from .settings import Settings
 
 # What a browser expects of a public page: scripts and styles from our own files only (no inline script),
@@ -30,6 +30,7 @@ def make_app(settings: Settings) -> web.Application:
     # Each route reads its body with a limit of its own (context.json_object, context.form); this one bounds the rest.
     app = web.Application(middlewares=[context.refusals], client_max_size=64 * 1024)
     context.setup(app, settings)
+    console.setup(app)
     app.on_response_prepare.append(_security_headers)
     app.router.add_get("/health", _health)
     webchat.setup(app)

@@ -19,6 +19,8 @@ MEMORY = web.AppKey("memory", ReplyMemory)
 SPEAKER = web.AppKey("speaker", Speaker)
 RECOGNIZER = web.AppKey("recognizer", object)  # voice.asr's recogniser, loaded once at start
 UPLOADS = web.AppKey("uploads", Uploads)
+CONSOLE = web.AppKey("console", object)  # bot/console: conversations handed to people
+CALLS = web.AppKey("calls", dict)  # sender -> live hotline call, which an officer's words can be spoken into
 
 BUSY = "Dạ, cháu đang bận một chút. Bác thử lại sau ít phút giúp cháu nghe."
 BAD_SENDER = "Dạ, phiên trò chuyện không hợp lệ. Bác tải lại trang giúp cháu."
@@ -42,14 +44,22 @@ async def converse(app: web.Application, sender: str, said: str, metadata: dict 
     """One turn on any channel: what the citizen typed or said (picking a button if it means one) goes to Rasa;
     the answers come back for the citizen, remembered for the next turn. Messages addressed to the gateway are
     carried out here. Raises RasaUnavailable."""
-    memory = app[MEMORY]
-    replies = await app[RASA].send(sender, memory.answer(sender, said), metadata)
+    memory, console = app[MEMORY], app[CONSOLE]
+    held = await console.citizen_said(sender, said)  # an officer holds it: Rasa is paused and records it
+    # An officer reads the words as said; the assistant gets a button's payload when they pick one.
+    replies = await app[RASA].send(sender, said if held else memory.answer(sender, said), metadata)
     for reply in replies:
-        forget = (reply.get("custom") or {}).get("forget")
-        if forget is not None:  # actions/privacy.py: the citizen asked to be forgotten
-            app[UPLOADS].forget(sender, forget.get("keep_photos") or [])
+        custom = reply.get("custom") or {}
+        if custom.get("forget") is not None:  # actions/privacy.py: the citizen asked to be forgotten
+            app[UPLOADS].forget(sender, custom["forget"].get("keep_photos") or [])
             memory.forget(sender)
-    return memory.remember(sender, [r for r in replies if "custom" not in r])
+            await console.forget(sender)
+        if custom.get("handoff") is not None:  # actions/conversation.py: to a person
+            await console.handed_off(sender, custom["handoff"])
+    visible = [r for r in replies if "custom" not in r]
+    if not held:
+        await console.assistant_said(sender, visible)
+    return memory.remember(sender, visible)
 
 
 def error(status: int, message: str, **extra) -> web.Response:
@@ -109,7 +119,7 @@ async def refusals(request: web.Request, handler):
 
 def setup(app: web.Application, settings: Settings) -> None:
     app[SETTINGS] = settings
-    app[RASA] = RasaClient(settings.rasa_url, settings.rasa_timeout)
+    app[RASA] = RasaClient(settings.rasa_url, settings.rasa_timeout, settings.rasa_token)
     app[MEMORY] = ReplyMemory()
     # Only the assistant's fixed answers may be spoken by Google (voice/tts.py): nothing personal leaves the machine.
     app[SPEAKER] = Speaker(settings.voice, public=[*fixed_answers(settings.domain), BUSY, UNHEARD, BAD_SENDER])

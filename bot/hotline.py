@@ -27,7 +27,7 @@ from voice.codecs import PHONE_RATE, mulaw_decode
 from voice.endpoint import Endpointer
 
 from .channel import Incoming, receive
-from .context import BUSY, MEMORY, RECOGNIZER, SETTINGS, SPEAKER, UNHEARD, raw_body
+from .context import BUSY, CALLS, MEMORY, RECOGNIZER, SETTINGS, SPEAKER, UNHEARD, raw_body
 from .rasa import RasaUnavailable
 
 log = logging.getLogger(__name__)
@@ -150,6 +150,7 @@ class Call:
                 return "stop"
             self.sid = str(event.get("streamSid") or start.get("streamSid") or self.grant.call_sid)
             self.sender = f"call-{self.grant.call_sid}"
+            self.app[CALLS][self.sender] = self  # an officer who takes the call speaks through it
             caller = self.grant.caller
             log.info("call %s started (caller %s)", self.sender, mask_sensitive(caller) or "unknown")
             self.spawn(self.exchange(Incoming(self.sender, payload="/greet",
@@ -254,6 +255,7 @@ class Call:
             await self.ws.send_json(event)
 
     async def hang_up(self) -> None:
+        self.app[CALLS].pop(self.sender, None)
         for task in list(self.tasks):
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)

@@ -1,6 +1,8 @@
 """Rasa's REST channel, as every channel of the gateway uses it."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import aiohttp
 
 
@@ -9,10 +11,24 @@ class RasaUnavailable(Exception):
 
 
 class RasaClient:
-    def __init__(self, base_url: str, timeout: float):
+    def __init__(self, base_url: str, timeout: float, token: str | None = None):
+        """`token`: Rasa's HTTP API token (RASA_TOKEN), for writing to a conversation's tracker."""
+        self.base_url, self.token = base_url, token
         self.url = f"{base_url}/webhooks/rest/webhook"
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
+
+    async def append(self, sender: str, events: list[dict]) -> None:
+        """Add events to a conversation: pause, resume, an officer's words (Rasa's HTTP API)."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self.timeout)
+        url = f"{self.base_url}/conversations/{quote(sender, safe='')}/tracker/events"
+        try:
+            async with self._session.post(url, json=events, params={"token": self.token or ""}) as response:
+                if response.status != 200:
+                    raise RasaUnavailable(f"HTTP {response.status}")
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise RasaUnavailable(repr(error)) from error
 
     async def send(self, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
         """The assistant's answers: [{"text", "buttons", "image"}] for the citizen, [{"custom"}] for the gateway,

@@ -77,6 +77,10 @@ class Settings:
     hotline_end_silence_ms: int = 600
     hotline_reprompt_seconds: float = 10.0
     rasa_timeout: float = 30.0
+    rasa_token: str | None = None  # Rasa's HTTP API: officers pause and resume conversations
+    console_database: str = "sqlite:///var/console.sqlite3"  # queue, transcripts, accounts (CONSOLE_DATABASE_URL)
+    cityapi_url: str = "http://127.0.0.1:8000"  # the citizen's reports beside the transcript
+    officer_token: str | None = None  # cityapi's officer token: changing a report's status
     telegram: TelegramSettings | None = None  # started when TELEGRAM_BOT_TOKEN is set
     zalo: ZaloSettings | None = None  # started when ZALO_APP_ID and ZALO_OA_SECRET are set
 
@@ -94,6 +98,16 @@ class Settings:
             hotline_token=env.get("HOTLINE_AUTH_TOKEN") or None,
             hotline_end_silence_ms=int(env.get("HOTLINE_END_SILENCE_MS", "600")),
             hotline_reprompt_seconds=float(env.get("HOTLINE_REPROMPT_SECONDS", "10")),
+            rasa_token=env.get("RASA_TOKEN") or None,
+            console_database=env.get("CONSOLE_DATABASE_URL") or f"sqlite:///{var / 'console.sqlite3'}",
+            cityapi_url=env.get("CITYAPI_URL", "http://127.0.0.1:8000").rstrip("/"),
+            officer_token=_officer_token(env.get("CITYAPI_OFFICER_TOKENS", "")),
             telegram=TelegramSettings.from_env(env),
             zalo=ZaloSettings.from_env(env, var),
         )
+
+
+def _officer_token(tokens: str) -> str | None:
+    """The console's token for cityapi's officer endpoints: the first of CITYAPI_OFFICER_TOKENS ("name:token,…")."""
+    first = tokens.split(",")[0]
+    return first.split(":", 1)[1] if ":" in first else None

@@ -168,6 +168,3 @@ FACILITIES: list[tuple] = [
      "station", None, "Phường Thủy Xuân", 16.4330, 107.5740, _STATION),
 ]
 
-# Solar-calendar public holidays (month, day); Tết and Giỗ Tổ follow the lunar calendar
-# and are closed by officers marking slots busy-unavailable.
-HOLIDAYS = {(1, 1), (4, 30), (5, 1), (9, 1), (9, 2)}

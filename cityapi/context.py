@@ -61,5 +61,10 @@ def require_officer(request: web.Request) -> str:
     return officer
 
 
+def officer_or_client(request: web.Request, api_key: str | None) -> str:
+    """An officer's Bearer token, or a client's key as Open311 takes it; 403 otherwise."""
+    return _lookup(settings(request).officer_tokens, bearer(request)) or client_for_api_key(request, api_key)
+
+
 def require_officer_or_client(request: web.Request) -> str:
     return _lookup(settings(request).officer_tokens, bearer(request)) or require_client(request)

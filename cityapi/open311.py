@@ -15,7 +15,7 @@ from common.text import normalize_phone
 
 from . import db
 from .catalog import CHANGESET, DETAILED_STATUSES
-from .context import client_for_api_key, engine, settings
+from .context import client_for_api_key, engine, officer_or_client, settings
 from .responses import ApiError, json_response
 
 PREFIX = "/open311/v2"
@@ -351,8 +351,8 @@ async def list_requests(request: web.Request) -> web.Response:
                 [d for d, (oc, _) in DETAILED_STATUSES.items() if oc in statuses]))
         account = request.query.get("account_id", "").strip()
         if account:
-            # Extension: a citizen's own reports, which only a keyed client may list.
-            client_for_api_key(request, request.query.get("api_key"))
+            # Extension: a citizen's own reports, which only a keyed client or an officer may list.
+            officer_or_client(request, request.query.get("api_key"))
             query = query.where(t.c.account_id == account)
     extensions = request.query.get("extensions") == "true"
     async with engine(request).connect() as conn:

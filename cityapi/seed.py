@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from common import clock
 from common.clock import LOCAL_TZ, to_utc
 from common.database import insert_missing
+from common.office_hours import is_working_day
 
 from . import db
-from .catalog import CLINIC_SERVICES, FACILITIES, HOLIDAYS, HOSPITAL_SESSIONS, SERVICES, STATION_SESSIONS
+from .catalog import CLINIC_SERVICES, FACILITIES, HOSPITAL_SESSIONS, SERVICES, STATION_SESSIONS
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def _catalogue_rows() -> dict[sa.Table, list[dict]]:
 def working_days(start: date, count: int) -> list[date]:
     days, day = [], start
     while len(days) < count:
-        if day.weekday() < 5 and (day.month, day.day) not in HOLIDAYS:
+        if is_working_day(day):
             days.append(day)
         day += timedelta(days=1)
     return days

@@ -1,4 +1,6 @@
-import sqlalchemy as sa
+from datetime import datetime
+
+import pytest
 from rasa_sdk.events import ActionExecuted, ActiveLoop, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -10,9 +12,12 @@ from actions.conversation import (
     ActionRepeat,
     ActionSessionStart,
     ActionStop,
+    _hand_off,
 )
-from actions.store import handoffs
 from tests.actions.conftest import said, tracker
+
+pytestmark = pytest.mark.clock
+TUESDAY_MORNING = datetime(2026, 12, 8, 9, 0)
 
 
 def user(text, intent="inform"):
@@ -53,30 +58,50 @@ async def test_two_misunderstandings_in_a_row_offer_a_human():
     assert said(d) == ["utter_offer_human"]
 
 
-async def test_yes_to_the_offer_hands_off_and_other_yes_no_show_the_menu(city):
+async def test_yes_to_the_offer_hands_off_and_other_yes_no_show_the_menu(city, clock_at):
+    clock_at(TUESDAY_MORNING)
     offer = {"event": "bot", "text": "...", "metadata": {"utter_action": "utter_offer_human"}}
     d = CollectingDispatcher()
     await ActionAnswerYesNo().run(d, tracker("dạ có", "affirm", events=[offer, user("dạ có", "affirm")]), {})
-    assert said(d) == ["utter_handoff"]
+    assert said(d) == ["utter_handoff", None]
+    assert d.messages[1]["custom"]["handoff"]["reason"] == "not_understood"
     for intent, events in (("deny", [offer]), ("affirm", [bot("Dạ, cháu chào bác ạ.")])):
         d = CollectingDispatcher()
         await ActionAnswerYesNo().run(d, tracker("x", intent, events=events + [user("x", intent)]), {})
         assert said(d) == ["utter_help"]
 
 
-async def test_handoff_is_recorded_and_leaves_the_form(city):
+async def test_handoff_queues_the_conversation_with_what_is_known_and_leaves_the_form(clock_at):
+    clock_at(TUESDAY_MORNING)
     events = [user("phản ánh rác", "report_issue"), bot("Dạ, bác muốn phản ánh việc chi ạ?"),
               user("gặp cán bộ", "ask_human")]
     d = CollectingDispatcher()
-    result = await ActionHandoff().run(d, tracker("gặp cán bộ", "ask_human", events=events,
-                                                  active_loop="report_form"), {})
-    assert said(d) == ["utter_handoff"]
+    result = await ActionHandoff().run(d, tracker("gặp cán bộ", "ask_human", events=events, active_loop="report_form",
+                                                  slots={"category": "rac_thai", "user_phone": "0905123456"}), {})
+    assert said(d) == ["utter_handoff", None]
     assert result == [ActiveLoop(None), *forms.clear("report_form")]
-    async with city.store.engine.connect() as conn:
-        rows = list(await conn.execute(sa.select(handoffs)))
-    assert len(rows) == 1 and rows[0].sender_id == "web-test-0001" and rows[0].reason == "gặp cán bộ"
-    assert [m["text"] for m in rows[0].last_messages] == ["phản ánh rác", "Dạ, bác muốn phản ánh việc chi ạ?",
-                                                          "gặp cán bộ"]
+    assert d.messages[1]["custom"] == {"handoff": {
+        "reason": "asked", "said": "gặp cán bộ", "form": "report_form",
+        "known": {"category": "rac_thai", "user_phone": "0905123456"},
+        "recent": [{"from": "user", "text": "phản ánh rác"},
+                   {"from": "bot", "text": "Dạ, bác muốn phản ánh việc chi ạ?"},
+                   {"from": "user", "text": "gặp cán bộ"}]}}
+
+
+@pytest.mark.parametrize("moment, sender, response, opening", [
+    (datetime(2026, 12, 8, 9, 0), "web-test-0001", "utter_handoff", None),
+    (datetime(2026, 12, 8, 12, 0), "web-test-0001", "utter_handoff_later", "1 giờ 30 chiều Thứ Ba 8/12"),
+    (datetime(2026, 12, 11, 17, 30), "web-test-0001", "utter_handoff_later", "7 giờ 30 sáng Thứ Hai 14/12"),
+    (datetime(2027, 4, 29, 18, 0), "web-test-0001", "utter_handoff_later", "7 giờ 30 sáng Thứ Hai 3/5"),
+    (datetime(2026, 12, 8, 9, 0), "call-CA1", "utter_handoff_hold", None),
+    (datetime(2026, 12, 12, 9, 0), "call-CA1", "utter_handoff_call_back", "7 giờ 30 sáng Thứ Hai 14/12"),
+])
+def test_the_citizen_is_told_when_an_officer_answers(clock_at, moment, sender, response, opening):
+    clock_at(moment)
+    d = CollectingDispatcher()
+    _hand_off(d, tracker("gặp cán bộ", "ask_human", sender=sender), "asked")
+    assert d.messages[0]["response"] == response
+    assert d.messages[0].get("opening") == opening
 
 
 async def test_stop_leaves_the_form_and_forgets_its_answers():
@@ -118,7 +143,6 @@ async def test_a_citizen_is_forgotten_after_saying_yes(city):
                                        "description": "Rác đổ ba ngày", "account_id": sender, "media_url": ours}, "k-1")
     await city.store.keep(sender, "k-2", {"service_code": "cay_xanh", "address_string": "kiệt 3", "phone": "0905123456",
                                           "description": "Cây đổ", "media_url": ours.replace("b2", "c3")})
-    await city.store.record_handoff(sender, "gặp cán bộ", [{"from": "user", "text": "tui tên Lan, 0905123456"}])
 
     d = CollectingDispatcher()
     assert await ActionAnswerYesNo().run(d, _asked_to_forget("affirm"), {}) == [SlotSet("forget_me", True)]
@@ -128,8 +152,6 @@ async def test_a_citizen_is_forgotten_after_saying_yes(city):
     assert report["description"] == "Rác đổ ba ngày"
     kept = await city.store.unsent(sender)
     assert "phone" not in kept[0].report and kept[0].report["description"] == "Cây đổ"  # still to be sent
-    async with city.store.engine.connect() as conn:
-        assert await conn.scalar(sa.select(sa.func.count()).select_from(handoffs)) == 0
 
 
 async def test_no_forgets_nothing_and_a_city_outage_forgets_nothing_yet(city_down):

@@ -14,7 +14,7 @@ import pytest
 
 from bot.app import make_app
 from bot.channel import Answer, deliver
-from bot.context import BUSY, RASA
+from bot.context import BUSY
 from bot.settings import Settings, ZaloSettings
 from bot.zalo_api import TokenStore, ZaloClient, ZaloError
 from bot.zalo_channel import ZALO, ZaloState, location_of, signature_ok, zalo_messages
@@ -123,7 +123,7 @@ import asyncio, json, sys
 from pathlib import Path
 from bot.app import make_app
 from bot.channel import Answer, deliver
-from bot.context import BUSY, RASA
+from bot.context import BUSY
 from bot.settings import Settings, ZaloSettings
 from bot.zalo_api import TokenStore, ZaloClient
 
@@ -181,10 +181,12 @@ def test_an_event_is_taken_once(tmp_path, zalo, clock_at):
     assert not ZaloState(tmp_path / "zalo.sqlite3", settings_for(zalo, tmp_path)).first_time("m1")
 
 
-async def test_a_reply_outside_the_window_is_sent_with_the_citizens_next_message(tmp_path, zalo, clock_at):
+async def test_a_reply_outside_the_window_is_sent_with_the_citizens_next_message(tmp_path, zalo, clock_at,
+                                                                                   aiohttp_client):
     clock_at(NOON)
     app = make_app(Settings.from_env({**env_for(zalo), "TROLYHUE_VAR": str(tmp_path),
                                       "RASA_URL": "http://127.0.0.1:9"}))  # Rasa is down: the answer is "busy"
+    await aiohttp_client(app)
     channel = app[ZALO]
     channel.state.heard_from("42", "m1")
     clock_at(NOON + timedelta(hours=50))
@@ -193,5 +195,3 @@ async def test_a_reply_outside_the_window_is_sent_with_the_citizens_next_message
     assert zalo.sent_to("42") == []
     await channel.handle({"event_name": "user_send_text", "message": {"msg_id": "m2", "text": "chào"}}, "42")
     assert zalo.sent_to("42") == [{"text": "Dạ, phản ánh PA 2026 000 001 đã xong."}, {"text": BUSY}]
-    await channel.close()
-    await app[RASA].close()

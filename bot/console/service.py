@@ -1,0 +1,160 @@
+"""A person takes a conversation over: the queue the assistant hands conversations to, what a held conversation's
+citizen says reaching the officer live, the officer's words reaching the citizen's own channel, and the
+assistant coming back with the conversation's state intact.
+
+While an officer holds a conversation, Rasa is paused (its HTTP API): the citizen's messages are still recorded
+in the tracker, the assistant says nothing, and the officer's words are recorded there as bot events marked with
+the officer's name. Handing back resumes Rasa with an `action_listen`, as a bare `resume` would fall back."""
+from __future__ import annotations
+
+import json
+import logging
+
+from aiohttp import web
+
+from ..channel import CHANNELS, Answer
+from ..context import CALLS, MEMORY, RASA
+from ..rasa import RasaUnavailable
+from .live import Hub
+from .store import ConsoleStore
+
+log = logging.getLogger(__name__)
+
+BACK = "Dạ, trợ lý đã quay lại với bác ạ. Bác cần cháu giúp chi nữa không ạ?"
+
+
+class Console:
+    def __init__(self, app: web.Application, store: ConsoleStore):
+        self.app, self.store, self.hub = app, store, Hub()
+
+    # -- from the conversation (bot/context.converse)
+
+    async def citizen_said(self, sender: str, said: str) -> bool:
+        """Note what a citizen in the queue said, live; True when an officer holds the conversation."""
+        conversation = await self.store.open_for(sender)
+        if conversation is None:
+            return False
+        text, image = readable(said)
+        message = await self.store.add_message(conversation.id, "citizen", text, image)
+        self.hub.to_officers({"type": "message", "conversation": conversation.id, "id": message,
+                              "author": "citizen", "text": text, "image": image})
+        return conversation.status == "held"
+
+    async def assistant_said(self, sender: str, replies: list[dict]) -> None:
+        conversation = await self.store.open_for(sender)
+        if conversation is None:
+            return
+        for reply in replies:
+            if reply.get("text"):
+                message = await self.store.add_message(conversation.id, "assistant", reply["text"])
+                self.hub.to_officers({"type": "message", "conversation": conversation.id, "id": message,
+                                      "author": "assistant", "text": reply["text"]})
+
+    async def handed_off(self, sender: str, handoff: dict) -> None:
+        context = {"said": handoff.get("said"), "form": handoff.get("form"), "known": handoff.get("known") or {}}
+        conversation = await self.store.enqueue(sender, str(handoff.get("reason") or "asked"), context,
+                                                handoff.get("recent") or [])
+        self.hub.to_officers({"type": "queue", "conversation": conversation})
+
+    async def forget(self, sender: str) -> None:
+        await self.store.forget(sender)
+        self.hub.forget(sender)
+
+    # -- from officers
+
+    async def take(self, conversation_id: int, officer) -> str | None:
+        """None once the officer holds it; else who does ("" when it is closed)."""
+        holder = await self.store.take(conversation_id, officer.username)
+        if holder is not None:
+            return holder
+        conversation = await self.store.conversation(conversation_id)
+        await self.app[RASA].append(conversation.sender, [{"event": "pause"}])
+        await self.store.record(officer.username, "take", conversation_id)
+        self.hub.to_officers({"type": "queue", "conversation": conversation_id})
+        return None
+
+    async def reply(self, conversation_id: int, officer, text: str, choices: list[str]) -> dict:
+        """The officer's words on the citizen's channel, in the tracker and the transcript."""
+        conversation = await self.store.conversation(conversation_id)
+        buttons = [{"title": choice, "payload": choice} for choice in choices]
+        message = await self.store.add_message(conversation_id, "officer", text, officer=officer.name,
+                                               delivery="waiting")
+        await self.app[RASA].append(conversation.sender, [{"event": "bot", "text": text,
+                                                           "data": {"buttons": buttons},
+                                                           "metadata": {"officer": officer.name}}])
+        self.app[MEMORY].remember(conversation.sender, [{"text": text, "buttons": buttons}])
+        delivery = await self.deliver(conversation.sender, message, text, buttons, officer.name)
+        await self.store.record(officer.username, "reply", conversation_id)
+        event = {"type": "message", "conversation": conversation_id, "id": message, "author": "officer",
+                 "officer": officer.name, "text": text, "delivery": delivery}
+        self.hub.to_officers(event)
+        return event
+
+    async def retry(self, message_id: int, officer) -> dict:
+        message = await self.store.message(message_id)
+        conversation = await self.store.conversation(message.conversation_id)
+        delivery = await self.deliver(conversation.sender, message.id, message.text, [], message.officer)
+        await self.store.record(officer.username, "retry", conversation.id, str(message_id))
+        event = {"type": "delivery", "conversation": conversation.id, "id": message.id, "delivery": delivery}
+        self.hub.to_officers(event)
+        return event
+
+    async def hand_back(self, conversation_id: int, officer) -> None:
+        conversation = await self.store.conversation(conversation_id)
+        await self.app[RASA].append(conversation.sender, [{"event": "resume"},
+                                                          {"event": "action", "name": "action_listen"}])
+        await self.store.close(conversation_id)
+        message = await self.store.add_message(conversation_id, "assistant", BACK, delivery="waiting")
+        await self.deliver(conversation.sender, message, BACK, [], None)
+        await self.store.record(officer.username, "hand_back", conversation_id)
+        self.hub.to_officers({"type": "queue", "conversation": conversation_id})
+
+    async def deliver(self, sender: str, message_id: int, text: str, buttons: list[dict], officer: str | None) -> str:
+        """On the citizen's channel: "sent", "waiting" (their web chat is closed: shown when it opens again) or
+        "failed" (shown to the officer with a retry)."""
+        try:
+            if sender.startswith("web-"):
+                live = self.hub.to_citizen(sender, {"id": message_id, "text": text, "buttons": buttons,
+                                                    "officer": officer})
+                delivery = "sent" if live else "waiting"
+            elif sender.startswith("call-"):
+                call = self.app[CALLS].get(sender)
+                if call is None:
+                    delivery = "failed"  # the caller hung up: call them back
+                else:
+                    await call.say([text])
+                    delivery = "sent"
+            else:
+                prefix, _, recipient = sender.partition(":")
+                await self.app[CHANNELS][prefix].deliver(recipient, Answer([{"text": text, "buttons": buttons}]))
+                delivery = "sent"
+        except (RasaUnavailable, OSError, KeyError, RuntimeError) as failure:
+            log.warning("console: a reply to %s was not delivered: %s", sender, type(failure).__name__)
+            delivery = "failed"
+        await self.store.set_delivery(message_id, delivery)
+        return delivery
+
+    async def waiting_for(self, sender: str) -> list[dict]:
+        """Officers' words a web chat missed while closed; marked sent as they are handed to it."""
+        waiting = []
+        for message in await self.store.waiting_for(sender):
+            waiting.append({"id": message.id, "text": message.text, "buttons": [], "officer": message.officer})
+            await self.store.set_delivery(message.id, "sent")
+        return waiting
+
+
+def readable(said: str) -> tuple[str, str | None]:
+    """What the citizen sent, as an officer reads it: a shared photo or place rather than its payload."""
+    if not said.startswith("/inform{"):
+        return said, None
+    try:
+        slots = json.loads(said[len("/inform"):])
+    except ValueError:
+        return said, None
+    if "photo_url" in slots:
+        return "📷 Ảnh", str(slots["photo_url"])
+    if "lat" in slots:
+        return f"📍 Vị trí: {slots.get('lat')}, {slots.get('long')}", None
+    if "phone" in slots:
+        return f"📞 {slots['phone']}", None
+    return said, None

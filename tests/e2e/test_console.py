@@ -1,0 +1,185 @@
+"""The officer console against the whole stack: a conversation handed to people, taken, answered on the citizen's
+web chat, handed back; who may do what."""
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import uuid
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.e2e.conftest import HOTLINE_TOKEN, post_json
+from tests.phone import Caller
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "mat-khau-du-dai-1"
+ACCOUNTS = {"lan": ("Lê Thị Lan", "officer"), "minh": ("Trần Minh", "officer"), "vy": ("Hồ Vy", "volunteer"),
+            "khoa": ("Khoa Tạm", "officer")}
+
+
+@pytest.fixture(scope="session")
+def officers(stack):
+    for username, (name, role) in ACCOUNTS.items():
+        subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "bot.console", "add-user", username, "--name", name,
+                        "--role", role], input=PASSWORD + "\n", text=True, check=True, cwd=ROOT,
+                       env=stack.env, capture_output=True)
+    return ACCOUNTS
+
+
+class Desk:
+    """One officer's browser session, through the console's API."""
+
+    def __init__(self, stack, username: str):
+        self.stack, self.username = stack, username
+        self.session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self.csrf = ""
+
+    async def __aenter__(self) -> Desk:
+        status, body = await self.post("/login", {"username": self.username, "password": PASSWORD}, csrf=False)
+        assert status == 200, body
+        self.csrf = body["csrf"]
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.session.close()
+
+    async def get(self, path: str) -> tuple[int, dict]:
+        async with self.session.get(f"{self.stack.gateway}/console/api{path}") as response:
+            return response.status, await response.json()
+
+    async def post(self, path: str, body: dict | None = None, csrf: bool = True) -> tuple[int, dict]:
+        headers = {"X-CSRF-Token": self.csrf} if csrf else {}
+        async with self.session.post(f"{self.stack.gateway}/console/api{path}", json=body or {},
+                                     headers=headers) as response:
+            return response.status, await response.json()
+
+    async def waiting(self, sender: str, timeout: float = 30) -> dict:
+        for _ in range(int(timeout * 5)):
+            _, queue = await self.get("/queue")
+            found = [c for c in queue["conversations"] if c["sender"] == sender]
+            if found:
+                return found[0]
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"{sender} never reached the queue")
+
+
+class CitizenLine:
+    """A web chat's live line (server-sent events), as the page opens it."""
+
+    def __init__(self, stack, sender: str):
+        self.url = f"{stack.gateway}/api/stream?sender={sender}"
+        self.messages: asyncio.Queue = asyncio.Queue()
+
+    async def __aenter__(self) -> CitizenLine:
+        self.session = aiohttp.ClientSession()
+        self.response = await self.session.get(self.url)
+        self.task = asyncio.create_task(self._read())
+        return self
+
+    async def _read(self) -> None:
+        async for line in self.response.content:
+            if line.startswith(b"data: "):
+                await self.messages.put(json.loads(line[6:]))
+
+    async def next(self, timeout: float = 20) -> dict:
+        return await asyncio.wait_for(self.messages.get(), timeout)
+
+    async def __aexit__(self, *exc) -> None:
+        self.task.cancel()
+        self.response.close()
+        await self.session.close()
+
+
+def tracker(stack, sender: str) -> dict:
+    import urllib.request
+
+    url = f"{stack.rasa}/conversations/{sender}/tracker?token={stack.env['RASA_TOKEN']}"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+async def test_an_officer_takes_answers_and_hands_back_a_web_chat(stack, officers):
+    sender = f"web-{uuid.uuid4()}"
+    say = lambda text: asyncio.to_thread(post_json, f"{stack.gateway}/api/chat", {"sender": sender, "text": text})  # noqa: E731
+    await say("tui muốn phản ánh rác")
+    status, answer = await say("gặp cán bộ")
+    assert status == 200 and "cán bộ" in answer["messages"][0]["text"]
+    async with Desk(stack, "lan") as lan, Desk(stack, "minh") as minh, CitizenLine(stack, sender) as line:
+        waiting = await lan.waiting(sender)
+        assert waiting["channel"] == "web" and waiting["reason"] == "asked" and waiting["status"] == "queued"
+        conversation = waiting["id"]
+        assert (await lan.post(f"/conversations/{conversation}/take"))[0] == 200
+        status, refused = await minh.post(f"/conversations/{conversation}/take")
+        assert status == 409 and "Lê Thị Lan" in refused["error"]
+
+        status, _ = await lan.post(f"/conversations/{conversation}/reply",
+                                   {"text": "Dạ, cháu là cán bộ Lan. Rác ở chỗ mô ạ?", "choices": ["Kiệt 5", "Khác"]})
+        assert status == 200
+        heard = await line.next()
+        assert heard["text"] == "Dạ, cháu là cán bộ Lan. Rác ở chỗ mô ạ?" and heard["officer"] == "Lê Thị Lan"
+        assert [b["title"] for b in heard["buttons"]] == ["Kiệt 5", "Khác"]
+
+        status, answer = await say("ở kiệt 5 <script>alert(1)</script>")
+        assert status == 200 and answer["messages"] == []  # the assistant is silent while Lan holds it
+        _, held = await lan.get(f"/conversations/{conversation}")
+        assert held["messages"][-1] == {**held["messages"][-1], "author": "citizen",
+                                        "text": "ở kiệt 5 <script>alert(1)</script>"}
+
+        assert (await lan.post(f"/conversations/{conversation}/hand-back"))[0] == 200
+        assert "trợ lý đã quay lại" in (await line.next())["text"]
+    status, answer = await say("/help")
+    assert status == 200 and "giúp được bác" in answer["messages"][0]["text"]
+
+    # In the tracker: the pause, the citizen's words and Lan's, recorded as hers; no word of the assistant's.
+    events = tracker(stack, sender)["events"]
+    paused = max(i for i, e in enumerate(events) if e["event"] == "pause")
+    resumed = max(i for i, e in enumerate(events) if e["event"] == "resume")
+    between = events[paused + 1:resumed]
+    assert [e["text"] for e in between if e["event"] == "bot"] == ["Dạ, cháu là cán bộ Lan. Rác ở chỗ mô ạ?"]
+    assert all(e["metadata"].get("officer") == "Lê Thị Lan" for e in between if e["event"] == "bot")
+    assert not [e for e in between if e["event"] == "action" and e["name"] != "action_listen"]
+    assert [e["text"] for e in between if e["event"] == "user"] == ["ở kiệt 5 <script>alert(1)</script>"]
+
+
+async def test_who_may_do_what(stack, officers):
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as nobody:
+        async with nobody.get(f"{stack.gateway}/console/api/queue") as response:
+            assert response.status == 401  # no session
+        async with nobody.post(f"{stack.gateway}/console/api/login",
+                               json={"username": "lan", "password": "sai"}) as response:
+            assert response.status == 401 and "Sai" in (await response.json())["error"]
+        for _ in range(5):
+            async with nobody.post(f"{stack.gateway}/console/api/login",
+                                   json={"username": "khoa", "password": "sai-mat-khau"}):
+                pass
+        async with nobody.post(f"{stack.gateway}/console/api/login",
+                               json={"username": "khoa", "password": PASSWORD}) as response:
+            assert response.status == 429  # locked, even with the right password
+    sender = f"web-{uuid.uuid4()}"
+    await asyncio.to_thread(post_json, f"{stack.gateway}/api/chat", {"sender": sender, "text": "gặp cán bộ"})
+    async with Desk(stack, "lan") as lan, Desk(stack, "vy") as vy:
+        conversation = (await lan.waiting(sender))["id"]
+        assert (await lan.post(f"/conversations/{conversation}/take", csrf=False))[0] == 403  # no CSRF token
+        status, _ = await vy.get(f"/conversations/{conversation}")
+        assert status == 403  # a volunteer sees only what was given to them
+        _, queue = await vy.get("/queue")
+        assert all(c["sender"] != sender for c in queue["conversations"])
+        assert (await vy.post(f"/conversations/{conversation}/take"))[0] == 403
+        async with lan.session.get(f"{stack.gateway}/console") as page:
+            cookie = page.request_info  # noqa: F841 - the page itself needs no session
+            assert page.status == 200
+    cookies = {c.key: c for c in lan.session.cookie_jar}
+    assert cookies["trolyhue_console"]["httponly"] and cookies["trolyhue_console"]["samesite"] == "Strict"
+
+
+async def test_a_callers_key_0_reaches_the_console(stack, officers):
+    async with Caller(stack.gateway, HOTLINE_TOKEN) as call:
+        await call.listen()  # the greeting
+        await call.press("0")
+        await call.listen()
+        async with Desk(stack, "lan") as lan:
+            waiting = await lan.waiting(f"call-{call.call_sid}")
+            assert waiting["channel"] == "phone"
