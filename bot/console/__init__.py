@@ -93,16 +93,17 @@ async def me(request: web.Request) -> web.Response:
                           "username": officer.username})
 
 
-def _summary(row) -> dict:
+async def _summary(request: web.Request, row) -> dict:
+    holder = await _console(request).store.officer(row.holder) if row.holder else None
     return {"id": row.id, "sender": row.sender, "channel": row.channel, "reason": row.reason, "status": row.status,
-            "holder": row.holder, "assigned_to": row.assigned_to, "since": row.created_at.isoformat() + "Z",
-            "context": row.context}
+            "holder": row.holder, "holder_name": holder.display_name if holder else row.holder,
+            "assigned_to": row.assigned_to, "since": row.created_at.isoformat() + "Z", "context": row.context}
 
 
 async def queue(request: web.Request) -> web.Response:
     officer = await _officer(request)
     rows = await _console(request).store.queue(officer.username if officer.role == "volunteer" else None)
-    return json_response({"conversations": [_summary(row) for row in rows]})
+    return json_response({"conversations": [await _summary(request, row) for row in rows]})
 
 
 async def conversation(request: web.Request) -> web.Response:
@@ -112,7 +113,7 @@ async def conversation(request: web.Request) -> web.Response:
                  "delivery": m.delivery, "at": m.at.isoformat() + "Z"}
                 for m in await _console(request).store.transcript(row.id)]
     reports = await _reports(request, row.sender) if officer.role == "officer" else []
-    return json_response({"conversation": _summary(row), "messages": messages, "reports": reports})
+    return json_response({"conversation": await _summary(request, row), "messages": messages, "reports": reports})
 
 
 async def _reports(request: web.Request, sender: str) -> list[dict]:

@@ -51,9 +51,10 @@ class Console:
                                       "author": "assistant", "text": reply["text"]})
 
     async def handed_off(self, sender: str, handoff: dict) -> None:
-        context = {"said": handoff.get("said"), "form": handoff.get("form"), "known": handoff.get("known") or {}}
-        conversation = await self.store.enqueue(sender, str(handoff.get("reason") or "asked"), context,
-                                                handoff.get("recent") or [])
+        context = {"said": readable(str(handoff.get("said") or ""))[0], "form": handoff.get("form"),
+                   "known": handoff.get("known") or {}}
+        recent = [{**said, "text": readable(said["text"])[0]} for said in handoff.get("recent") or []]
+        conversation = await self.store.enqueue(sender, str(handoff.get("reason") or "asked"), context, recent)
         self.hub.to_officers({"type": "queue", "conversation": conversation})
 
     async def forget(self, sender: str) -> None:
@@ -143,8 +144,17 @@ class Console:
         return waiting
 
 
+# A tapped button reaches Rasa as its payload; officers read what the button said.
+PAYLOADS = {"/greet": "(mở trò chuyện)", "/help": "Trợ giúp", "/ask_human": "Gặp cán bộ", "/affirm": "Có",
+            "/deny": "Không", "/stop": "Thôi", "/repeat": "Nói lại", "/report_issue": "Phản ánh sự việc",
+            "/check_status": "Xem phản ánh đã gửi", "/book_clinic": "Đặt lịch khám bệnh",
+            "/cancel_appointment": "Hủy lịch khám", "/forget_me": "Xóa thông tin của tui"}
+
+
 def readable(said: str) -> tuple[str, str | None]:
-    """What the citizen sent, as an officer reads it: a shared photo or place rather than its payload."""
+    """What the citizen sent, as an officer reads it: a button's words, a shared photo or place, not payloads."""
+    if said in PAYLOADS:
+        return PAYLOADS[said], None
     if not said.startswith("/inform{"):
         return said, None
     try:

@@ -181,6 +181,27 @@ function onFontToggle() {
   scrollToNewest();
 }
 
+/** An officer's words, pushed by the gateway (server-sent events) while a person holds the conversation. */
+function listenForOfficers() {
+  if (typeof EventSource !== "function") return;
+  const line = new EventSource("/api/stream?sender=" + encodeURIComponent(state.sender));
+  line.onmessage = (event) => {
+    let message;
+    try {
+      message = JSON.parse(event.data);
+    } catch (err) {
+      return;
+    }
+    const entry = botEntries({ messages: [message] })[0];
+    if (!entry) return;
+    if (typeof message.officer === "string" && message.officer) {
+      entry.text = TEXT.officerSays(message.officer) + "\n" + entry.text;
+    }
+    state.latestAnchor = addEntry(entry);
+    scrollToNewest();
+  };
+}
+
 // ---------- Start ----------
 
 function init() {
@@ -218,6 +239,7 @@ function init() {
   refreshControls();
   scrollToNewest();
 
+  listenForOfficers();
   if (!state.history.length) send("/greet", null);  // silent: the assistant greets first
 }
 

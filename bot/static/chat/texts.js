@@ -8,6 +8,7 @@ export const TEXT = {
   noLocation: "Cháu không lấy được vị trí. Bác nhập địa chỉ giúp cháu nhé.",
   locationDenied: "Cháu không được phép xem vị trí. Bác nhập địa chỉ giúp cháu nhé.",
   myLocation: "📍 Vị trí của tôi",
+  officerSays: (name) => "👤 Cán bộ " + name + ":",
   notImage: "Tệp này không phải là ảnh. Bác chọn một tấm ảnh giúp cháu nhé.",
   uploadFailed: "Cháu chưa gửi được ảnh. Bác thử lại giúp cháu nhé.",
   photoAlt: "Ảnh bác đã gửi",

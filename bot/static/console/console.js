@@ -78,7 +78,7 @@ async function refreshQueue() {
     button.setAttribute("aria-current", String(state.open === c.id));
     button.append(el("strong", null, REASONS[c.reason] || c.reason),
                   el("span", "badge", CHANNELS[c.channel] || c.channel),
-                  el("span", "muted", `Chờ ${waited(c.since)}` + (c.holder ? ` · ${c.holder} đang giữ` : "")));
+                  el("span", "muted", `Chờ ${waited(c.since)}` + (c.holder ? ` · ${c.holder_name} đang giữ` : "")));
     button.addEventListener("click", () => openConversation(c.id));
     const item = el("li", null);
     item.append(button);
@@ -161,6 +161,8 @@ function showReports(reports) {
         option.value = value;
         select.append(option);
       }
+      const current = (r.extended_attributes || {}).detailed_status;
+      if (current in STATUSES) select.value = current;
       const save = el("button", null, "Cập nhật trạng thái");
       save.type = "button";
       save.dataset.report = r.service_request_id;
