@@ -81,6 +81,8 @@ class Settings:
     console_database: str = "sqlite:///var/console.sqlite3"  # queue, transcripts, accounts (CONSOLE_DATABASE_URL)
     cityapi_url: str = "http://127.0.0.1:8000"  # the citizen's reports beside the transcript
     officer_token: str | None = None  # cityapi's officer token: changing a report's status
+    idle_reminder_minutes: float = 10.0  # an officer silent on a held conversation is reminded…
+    idle_requeue_minutes: float = 30.0  # …and then relieved of it: back to the queue
     telegram: TelegramSettings | None = None  # started when TELEGRAM_BOT_TOKEN is set
     zalo: ZaloSettings | None = None  # started when ZALO_APP_ID and ZALO_OA_SECRET are set
 
@@ -102,6 +104,8 @@ class Settings:
             console_database=env.get("CONSOLE_DATABASE_URL") or f"sqlite:///{var / 'console.sqlite3'}",
             cityapi_url=env.get("CITYAPI_URL", "http://127.0.0.1:8000").rstrip("/"),
             officer_token=_officer_token(env.get("CITYAPI_OFFICER_TOKENS", "")),
+            idle_reminder_minutes=float(env.get("CONSOLE_IDLE_REMINDER_MINUTES", "10")),
+            idle_requeue_minutes=float(env.get("CONSOLE_IDLE_REQUEUE_MINUTES", "30")),
             telegram=TelegramSettings.from_env(env),
             zalo=ZaloSettings.from_env(env, var),
         )

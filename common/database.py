@@ -1,6 +1,8 @@
 """Async database access that runs unchanged on SQLite (embedded default) and PostgreSQL."""
 from __future__ import annotations
 
+import json
+from functools import partial
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -28,7 +30,7 @@ def create_engine(url: str) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, json_serializer=_json)
 
         @sa.event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
@@ -39,7 +41,11 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10)
+    return create_async_engine(url, pool_size=10, max_overflow=10, json_serializer=_json)
+
+
+# JSON columns keep Vietnamese as written (searchable), not as \u escapes.
+_json = partial(json.dumps, ensure_ascii=False)
 
 
 def insert_for(conn: AsyncConnection, table: sa.Table):

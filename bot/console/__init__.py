@@ -3,12 +3,15 @@ answer on the citizen's own channel, change a report's status and hand the conve
 `python -m bot.console add-user` makes accounts."""
 from __future__ import annotations
 
+import asyncio
 import logging
+from datetime import timedelta, timezone
 from pathlib import Path
 
 import aiohttp
 from aiohttp import web
 
+from common.clock import LOCAL_TZ
 from common.database import create_engine
 
 from ..context import CALLS, CONSOLE, SETTINGS, Refused, json_object, json_response
@@ -188,6 +191,49 @@ async def hand_back(request: web.Request) -> web.Response:
     return json_response({"ok": True})
 
 
+async def assign(request: web.Request) -> web.Response:
+    """An officer gives a conversation to a volunteer, who then sees it (and only such)."""
+    officer = await _officer(request, write=True)
+    if officer.role != "officer":
+        raise Refused(403, "Chỉ cán bộ mới giao được cuộc trò chuyện.", reason="role")
+    row = await _conversation(request, officer)
+    volunteer = (await json_object(request, MAX_BODY)).get("volunteer")
+    account = await _console(request).store.officer(volunteer) if isinstance(volunteer, str) else None
+    if account is None or account.role != "volunteer":
+        raise Refused(400, "Không có tình nguyện viên với tên đăng nhập này.")
+    await _console(request).store.assign(row.id, account.username)
+    await _console(request).store.record(officer.username, "assign", row.id, account.username)
+    return json_response({"ok": True})
+
+
+async def search(request: web.Request) -> web.Response:
+    """By phone number, case code or name, in transcripts and what the assistant knew."""
+    officer = await _officer(request)
+    words = request.query.get("q", "").strip()
+    if not 3 <= len(words) <= 100:
+        raise Refused(400, "Nhập từ 3 ký tự để tìm (số điện thoại, mã phản ánh, tên).")
+    rows = await _console(request).store.search(words, officer.username if officer.role == "volunteer" else None)
+    await _console(request).store.record(officer.username, "search", None, words)
+    return json_response({"conversations": [await _summary(request, row) for row in rows]})
+
+
+async def transcript(request: web.Request) -> web.Response:
+    """One conversation as plain text: who said what, when (Huế time)."""
+    officer = await _officer(request)
+    row = await _conversation(request, officer)
+    lines = [f"Cuộc trò chuyện #{row.id} ({row.channel}), bắt đầu {_local(row.created_at)}"]
+    for m in await _console(request).store.transcript(row.id):
+        who = "Bác" if m.author == "citizen" else f"Cán bộ {m.officer}" if m.author == "officer" else "Trợ lý"
+        lines.append(f"[{_local(m.at)}] {who}: {m.text}" + (f" ({m.image})" if m.image else ""))
+    await _console(request).store.record(officer.username, "export", row.id)
+    return web.Response(text="\n".join(lines) + "\n", content_type="text/plain", charset="utf-8", headers={
+        "Content-Disposition": f'attachment; filename="tro-chuyen-{row.id}.txt"', "Cache-Control": "no-store"})
+
+
+def _local(moment) -> str:
+    return moment.replace(tzinfo=timezone.utc).astimezone(LOCAL_TZ).strftime("%H:%M %d/%m/%Y")
+
+
 async def report_status(request: web.Request) -> web.Response:
     """An officer changes a report's status through cityapi's officer endpoint."""
     officer = await _officer(request, write=True)
@@ -245,13 +291,18 @@ def setup(app: web.Application) -> None:
     app.router.add_post(rf"{API}/conversations/{{id:\d+}}/messages/{{message:\d+}}/retry", retry)
     app.router.add_post(rf"{API}/conversations/{{id:\d+}}/hand-back", hand_back)
     app.router.add_post(rf"{API}/reports/{{case:PA-\d{{4}}-\d{{6}}}}/status", report_status)
+    app.router.add_post(rf"{API}/conversations/{{id:\d+}}/assign", assign)
+    app.router.add_get(rf"{API}/conversations/{{id:\d+}}/transcript.txt", transcript)
+    app.router.add_get(f"{API}/search", search)
     app.router.add_get("/api/stream", citizen_stream)
 
-    async def _schema(app: web.Application) -> None:
+    async def _run(app: web.Application):
         await console.store.create_schema()
-
-    async def _close(app: web.Application) -> None:
+        watcher = asyncio.create_task(console.watch_idle(timedelta(minutes=settings.idle_reminder_minutes),
+                                                         timedelta(minutes=settings.idle_requeue_minutes)))
+        yield
+        watcher.cancel()
+        await asyncio.gather(watcher, return_exceptions=True)
         await console.store.engine.dispose()
 
-    app.on_startup.append(_schema)
-    app.on_cleanup.append(_close)
+    app.cleanup_ctx.append(_run)

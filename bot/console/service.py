@@ -7,10 +7,14 @@ in the tracker, the assistant says nothing, and the officer's words are recorded
 the officer's name. Handing back resumes Rasa with an `action_listen`, as a bare `resume` would fall back."""
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from datetime import timedelta
 
 from aiohttp import web
+
+from common.clock import utcnow
 
 from ..channel import CHANNELS, Answer
 from ..context import CALLS, MEMORY, RASA
@@ -26,6 +30,7 @@ BACK = "Dạ, trợ lý đã quay lại với bác ạ. Bác cần cháu giúp c
 class Console:
     def __init__(self, app: web.Application, store: ConsoleStore):
         self.app, self.store, self.hub = app, store, Hub()
+        self.reminded: set[int] = set()
 
     # -- from the conversation (bot/context.converse)
 
@@ -85,6 +90,8 @@ class Console:
                                                            "metadata": {"officer": officer.name}}])
         self.app[MEMORY].remember(conversation.sender, [{"text": text, "buttons": buttons}])
         delivery = await self.deliver(conversation.sender, message, text, buttons, officer.name)
+        await self.store.touch(conversation_id)
+        self.reminded.discard(conversation_id)
         await self.store.record(officer.username, "reply", conversation_id)
         event = {"type": "message", "conversation": conversation_id, "id": message, "author": "officer",
                  "officer": officer.name, "text": text, "delivery": delivery}
@@ -109,6 +116,33 @@ class Console:
         await self.deliver(conversation.sender, message, BACK, [], None)
         await self.store.record(officer.username, "hand_back", conversation_id)
         self.hub.to_officers({"type": "queue", "conversation": conversation_id})
+
+    async def check_idle(self, remind_after: timedelta, give_back_after: timedelta) -> None:
+        """A holder silent for `remind_after` is reminded (once); after `give_back_after` the conversation goes
+        back to the queue, the assistant answering meanwhile."""
+        now = utcnow()
+        for row in await self.store.idle(now - remind_after):
+            if row.touched_at < now - give_back_after:
+                try:
+                    await self.app[RASA].append(row.sender, [{"event": "resume"},
+                                                             {"event": "action", "name": "action_listen"}])
+                except RasaUnavailable:
+                    continue  # still paused: it stays held until Rasa can be resumed
+                await self.store.requeue(row.id)
+                await self.store.record(row.holder, "idle_requeued", row.id)
+                self.reminded.discard(row.id)
+                self.hub.to_officers({"type": "queue", "conversation": row.id})
+            elif row.id not in self.reminded:
+                self.reminded.add(row.id)
+                self.hub.to_officers({"type": "idle", "conversation": row.id, "holder": row.holder})
+
+    async def watch_idle(self, remind_after: timedelta, give_back_after: timedelta, every: float = 30.0) -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.check_idle(remind_after, give_back_after)
+            except Exception:  # the watcher must outlive a database hiccup
+                log.exception("console: idle check failed")
 
     async def deliver(self, sender: str, message_id: int, text: str, buttons: list[dict], officer: str | None) -> str:
         """On the citizen's channel: "sent", "waiting" (their web chat is closed: shown when it opens again) or

@@ -42,6 +42,7 @@ conversations = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),  # queued | held | closed
     sa.Column("holder", sa.String(64)),  # the officer holding it
     sa.Column("assigned_to", sa.String(64)),  # a volunteer it was given to
+    sa.Column("touched_at", sa.DateTime),  # the holder's last action: idle holders are reminded, then relieved
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
 )
@@ -175,12 +176,42 @@ class ConsoleStore:
             taken = await conn.execute(sa.update(conversations).where(
                 conversations.c.id == conversation_id,
                 sa.or_(conversations.c.status == "queued", conversations.c.holder == username),
-                conversations.c.status != "closed").values(status="held", holder=username, updated_at=utcnow()))
+                conversations.c.status != "closed").values(status="held", holder=username, updated_at=utcnow(),
+                                                           touched_at=utcnow()))
             if taken.rowcount == 1:
                 return None
             row = (await conn.execute(sa.select(conversations.c.holder, conversations.c.status)
                                       .where(conversations.c.id == conversation_id))).first()
             return "" if row is None or row.status == "closed" else row.holder
+
+    async def touch(self, conversation_id: int) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(sa.update(conversations).where(conversations.c.id == conversation_id)
+                               .values(touched_at=utcnow()))
+
+    async def idle(self, before) -> list[sa.Row]:
+        """Held conversations whose holder has done nothing since `before` (naive UTC)."""
+        async with self.engine.connect() as conn:
+            return list(await conn.execute(sa.select(conversations).where(
+                conversations.c.status == "held", conversations.c.touched_at < before)))
+
+    async def requeue(self, conversation_id: int) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(sa.update(conversations).where(conversations.c.id == conversation_id)
+                               .values(status="queued", holder=None, updated_at=utcnow()))
+
+    async def search(self, words: str, volunteer: str | None = None) -> list[sa.Row]:
+        """Conversations whose transcript or known name and phone contain `words` (a phone, a case code, a name),
+        newest first."""
+        like = f"%{words}%"
+        in_messages = sa.select(messages.c.conversation_id).where(messages.c.text.ilike(like))
+        query = (sa.select(conversations).where(sa.or_(
+            conversations.c.id.in_(in_messages), sa.cast(conversations.c.context, sa.Text).ilike(like)))
+            .order_by(conversations.c.id.desc()).limit(50))
+        if volunteer is not None:
+            query = query.where(conversations.c.assigned_to == volunteer)
+        async with self.engine.connect() as conn:
+            return list(await conn.execute(query))
 
     async def close(self, conversation_id: int) -> None:
         async with self.engine.begin() as conn:

@@ -14,7 +14,7 @@ const CANNED = ["Dạ, cháu là cán bộ phường, cháu đang xem yêu cầu
                 "Dạ, bác cho cháu xin địa chỉ cụ thể giúp cháu ạ.",
                 "Dạ, cháu đã chuyển cho tổ xử lý, bác yên tâm ạ."];
 
-const state = { me: null, open: null, events: null };
+const state = { me: null, open: null, events: null, searching: false };
 const $ = (id) => document.getElementById(id);
 
 async function call(path, options = {}) {
@@ -53,7 +53,10 @@ function listen() {
   state.events = new EventSource(API + "/events");
   state.events.onmessage = (e) => {
     const event = JSON.parse(e.data);
-    if (event.type === "queue") refreshQueue();
+    if (event.type === "queue" && !state.searching) refreshQueue();
+    if (event.type === "idle" && event.holder === state.me.username) {
+      $("notice").textContent = "Bác đang chờ bạn trả lời; sau 30 phút cuộc trò chuyện sẽ về lại hàng chờ.";
+    }
     if (event.type === "queue" && state.open === event.conversation) openConversation(event.conversation);
     if ((event.type === "message" || event.type === "delivery") && state.open === event.conversation) {
       openConversation(event.conversation);
@@ -67,7 +70,10 @@ function waited(since) {
 }
 
 async function refreshQueue() {
-  const { conversations } = await call("/queue");
+  showList((await call("/queue")).conversations);
+}
+
+function showList(conversations) {
   const list = $("queue");
   list.replaceChildren();
   $("queue-empty").hidden = conversations.length > 0;
@@ -102,6 +108,8 @@ async function openConversation(id) {
   $("take").hidden = mine || c.status === "closed";
   $("hand-back").hidden = !mine;
   $("reply").hidden = !mine;
+  $("assign").hidden = state.me.role !== "officer" || c.status === "closed";
+  $("export").href = `${API}/conversations/${id}/transcript.txt`;
   const context = $("context");
   context.replaceChildren();
   const known = Object.assign({}, c.context.known || {});
@@ -185,11 +193,17 @@ async function act(path, body = {}, done = "") {
   if (state.open) openConversation(state.open);
 }
 
-function loadCanned() {
-  let canned = CANNED;
+function cannedAnswers() {
   try {
-    canned = JSON.parse(localStorage.getItem(CANNED_KEY)) || CANNED;
-  } catch (e) { /* keep the defaults */ }
+    const saved = JSON.parse(localStorage.getItem(CANNED_KEY));
+    return Array.isArray(saved) ? saved : CANNED;
+  } catch (e) {
+    return CANNED;
+  }
+}
+
+function loadCanned() {
+  const canned = cannedAnswers();
   const select = $("canned");
   select.replaceChildren(el("option", null, "— chọn câu mẫu —"));
   for (const text of canned) select.append(el("option", null, text));
@@ -216,6 +230,35 @@ function wire() {
   $("hand-back").addEventListener("click", () => act(`/conversations/${state.open}/hand-back`, {}, "Đã trả lại cho trợ lý."));
   $("canned").addEventListener("change", (e) => {
     if (e.target.selectedIndex > 0) $("reply-text").value = e.target.value;
+  });
+  $("save-canned").addEventListener("click", () => {
+    const text = $("reply-text").value.trim();
+    if (!text) return;
+    localStorage.setItem(CANNED_KEY, JSON.stringify([...cannedAnswers().filter((t) => t !== text), text]));
+    loadCanned();
+    $("notice").textContent = "Đã lưu câu mẫu.";
+  });
+  $("assign").addEventListener("submit", (e) => {
+    e.preventDefault();
+    act(`/conversations/${state.open}/assign`, { volunteer: $("assign-to").value.trim() }, "Đã giao.");
+  });
+  $("search").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      const { conversations } = await call("/search?q=" + encodeURIComponent($("search-text").value.trim()));
+      state.searching = true;
+      $("list-title").textContent = "Kết quả tìm";
+      $("show-queue").hidden = false;
+      showList(conversations);
+    } catch (error) {
+      $("notice").textContent = error.message;
+    }
+  });
+  $("show-queue").addEventListener("click", () => {
+    state.searching = false;
+    $("list-title").textContent = "Hàng chờ";
+    $("show-queue").hidden = true;
+    refreshQueue();
   });
   $("reply").addEventListener("submit", async (e) => {
     e.preventDefault();
