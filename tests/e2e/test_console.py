@@ -175,11 +175,23 @@ async def test_who_may_do_what(stack, officers):
     assert cookies["trolyhue_console"]["httponly"] and cookies["trolyhue_console"]["samesite"] == "Strict"
 
 
-async def test_a_callers_key_0_reaches_the_console(stack, officers):
-    async with Caller(stack.gateway, HOTLINE_TOKEN) as call:
-        await call.listen()  # the greeting
-        await call.press("0")
-        await call.listen()
-        async with Desk(stack, "lan") as lan:
+async def test_a_callers_key_0_reaches_the_console_and_the_officer_is_heard(stack, officers):
+    async with Desk(stack, "lan") as lan:
+        async with Caller(stack.gateway, HOTLINE_TOKEN) as call:
+            await call.listen()  # the greeting
+            await call.press("0")
+            await call.listen()  # told to hold, or that an officer will call back
             waiting = await lan.waiting(f"call-{call.call_sid}")
             assert waiting["channel"] == "phone"
+            conversation = waiting["id"]
+            assert (await lan.post(f"/conversations/{conversation}/take"))[0] == 200
+            status, sent = await lan.post(f"/conversations/{conversation}/reply",
+                                          {"text": "Dạ, cháu là cán bộ Lan, cháu nghe bác đây ạ."})
+            assert status == 200 and sent["delivery"] == "sent"
+            spoken = await call.listen()  # the officer's words, spoken to the caller
+            assert len(spoken) > 8000 and abs(spoken.astype("int32")).max() > 1000
+        # The caller hung up: a reply cannot reach them; it shows as failed, and retrying says so again.
+        status, sent = await lan.post(f"/conversations/{conversation}/reply", {"text": "Bác còn nghe không ạ?"})
+        assert status == 200 and sent["delivery"] == "failed"
+        status, again = await lan.post(f"/conversations/{conversation}/messages/{sent['id']}/retry")
+        assert status == 200 and again["delivery"] == "failed"
