@@ -70,6 +70,9 @@ class Channel(Protocol):
     async def deliver(self, recipient: str, answer: Answer) -> None:
         """The answer in the app's own form; in voice too when `answer.spoken`."""
 
+    async def typing(self, recipient: str) -> None:
+        """Show that a person is writing, where the app can; never fails."""
+
 
 CHANNELS = web.AppKey("channels", dict)  # prefix -> Channel
 

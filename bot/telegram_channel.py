@@ -19,6 +19,7 @@ from telegram import (
     ReplyKeyboardMarkup,
     Update,
 )
+from telegram.constants import ChatAction
 from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
@@ -237,6 +238,13 @@ class TelegramChannel:
             speech = await self.app[SPEAKER].aspeak(" ".join(texts), "ogg")
             if len(speech.audio) <= MAX_VOICE_NOTE:
                 await self.call(chat_id, self.bot.send_voice, voice=speech.audio)
+
+    async def typing(self, recipient: str) -> None:
+        """"… is typing" in the citizen's app for a few seconds (an officer is writing)."""
+        try:
+            await self.bot.send_chat_action(int(recipient), ChatAction.TYPING)
+        except TelegramError as failure:
+            log.info("telegram: no typing shown: %s", type(failure).__name__)
 
     async def send_text(self, chat_id: int, text: str) -> None:
         """A message of the gateway's own (a polite refusal, a setting), with the keyboard of a person and a repeat."""

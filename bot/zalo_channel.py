@@ -221,6 +221,9 @@ class ZaloChannel:
         if answer.spoken:
             await self.speak(recipient, [m["text"] for m in answer.messages if m.get("text")])
 
+    async def typing(self, recipient: str) -> None:
+        """Zalo's OA API has no typing indicator: nothing to show."""
+
     async def say(self, user_id: str, replies: list[dict]) -> None:
         await self.send(user_id, [m for reply in replies for m in zalo_messages(reply)])
 

@@ -172,6 +172,14 @@ async def reply(request: web.Request) -> web.Response:
     return json_response(event)
 
 
+async def typing(request: web.Request) -> web.Response:
+    """The citizen's app shows that a person is writing, where the channel can."""
+    officer = await _officer(request, write=True)
+    row = await _held_by(request, officer)
+    await _console(request).typing(row.sender, officer.name)
+    return json_response({"ok": True})
+
+
 async def retry(request: web.Request) -> web.Response:
     officer = await _officer(request, write=True)
     row = await _held_by(request, officer)
@@ -290,6 +298,7 @@ def setup(app: web.Application) -> None:
     app.router.add_post(rf"{API}/conversations/{{id:\d+}}/reply", reply)
     app.router.add_post(rf"{API}/conversations/{{id:\d+}}/messages/{{message:\d+}}/retry", retry)
     app.router.add_post(rf"{API}/conversations/{{id:\d+}}/hand-back", hand_back)
+    app.router.add_post(rf"{API}/conversations/{{id:\d+}}/typing", typing)
     app.router.add_post(rf"{API}/reports/{{case:PA-\d{{4}}-\d{{6}}}}/status", report_status)
     app.router.add_post(rf"{API}/conversations/{{id:\d+}}/assign", assign)
     app.router.add_get(rf"{API}/conversations/{{id:\d+}}/transcript.txt", transcript)

@@ -98,6 +98,15 @@ class Console:
         self.hub.to_officers(event)
         return event
 
+    async def typing(self, sender: str, officer: str) -> None:
+        if sender.startswith("web-"):
+            self.hub.to_citizen(sender, {"typing": officer})
+            return
+        prefix, _, recipient = sender.partition(":")
+        channel = self.app.get(CHANNELS, {}).get(prefix)
+        if channel is not None:
+            await channel.typing(recipient)
+
     async def retry(self, message_id: int, officer) -> dict:
         message = await self.store.message(message_id)
         conversation = await self.store.conversation(message.conversation_id)

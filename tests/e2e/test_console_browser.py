@@ -77,6 +77,7 @@ def test_an_officer_takes_over_a_web_chat_in_the_browser(stack, officers):  # no
         conversation_id = lan.locator("#queue button[aria-current='true']").get_attribute("data-conversation")
 
         lan.get_by_test_id("reply-text").fill("Dạ, cháu là cán bộ Lan. Bác cần cháu giúp chi ạ?")
+        expect(citizen.get_by_test_id("status")).to_contain_text("Cán bộ Lê Thị Lan đang viết")
         lan.get_by_test_id("reply-choices").fill("Hỏi phản ánh, Việc khác")
         lan.get_by_test_id("send").click()
         expect(citizen.get_by_test_id("bubble-bot").last).to_contain_text("Cán bộ Lê Thị Lan", timeout=20000)

@@ -192,8 +192,15 @@ function listenForOfficers() {
     } catch (err) {
       return;
     }
+    if (message && typeof message.typing === "string") {  // an officer is writing
+      if (!state.busy) state.els.status.textContent = TEXT.officerTyping(message.typing);
+      clearTimeout(state.typingTimer);
+      state.typingTimer = setTimeout(() => { if (!state.busy) state.els.status.textContent = ""; }, 6000);
+      return;
+    }
     const entry = botEntries({ messages: [message] })[0];
     if (!entry) return;
+    if (!state.busy) state.els.status.textContent = "";
     if (typeof message.officer === "string" && message.officer) {
       entry.text = TEXT.officerSays(message.officer) + "\n" + entry.text;
     }

@@ -9,6 +9,7 @@ export const TEXT = {
   locationDenied: "Cháu không được phép xem vị trí. Bác nhập địa chỉ giúp cháu nhé.",
   myLocation: "📍 Vị trí của tôi",
   officerSays: (name) => "👤 Cán bộ " + name + ":",
+  officerTyping: (name) => "Cán bộ " + name + " đang viết trả lời…",
   notImage: "Tệp này không phải là ảnh. Bác chọn một tấm ảnh giúp cháu nhé.",
   uploadFailed: "Cháu chưa gửi được ảnh. Bác thử lại giúp cháu nhé.",
   photoAlt: "Ảnh bác đã gửi",

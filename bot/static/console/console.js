@@ -228,6 +228,12 @@ function wire() {
   });
   $("take").addEventListener("click", () => act(`/conversations/${state.open}/take`, {}, "Bạn đang giữ cuộc trò chuyện này."));
   $("hand-back").addEventListener("click", () => act(`/conversations/${state.open}/hand-back`, {}, "Đã trả lại cho trợ lý."));
+  let typingSent = 0;
+  $("reply-text").addEventListener("input", () => {
+    if (Date.now() - typingSent < 4000 || !state.open) return;  // the citizen's app shows it for a few seconds
+    typingSent = Date.now();
+    call(`/conversations/${state.open}/typing`, { method: "POST", body: {} }).catch(() => {});
+  });
   $("canned").addEventListener("change", (e) => {
     if (e.target.selectedIndex > 0) $("reply-text").value = e.target.value;
   });
