@@ -103,7 +103,13 @@ def keep_photo(app: web.Application, sender: str, data: bytes) -> str:
     return app[UPLOADS].keep(sender, data, extension)
 
 
-async def hear(app: web.Application, audio: bytes) -> str:
+@dataclass(frozen=True)
+class Heard:
+    text: str
+    pcm: object  # the recording as 16 kHz mono PCM (numpy int16), for an officer to listen to
+
+
+async def hear(app: web.Application, audio: bytes) -> Heard:
     """A voice recording in any format phones make, recognised; Refused politely if it cannot be."""
     voice = app[SETTINGS].voice
     try:
@@ -114,7 +120,7 @@ async def hear(app: web.Application, audio: bytes) -> str:
     heard = (await transcribe(pcm, SAMPLE_RATE, app[RECOGNIZER])).text.strip()
     if not heard:
         raise Refused(422, UNHEARD, reason="unheard")
-    return heard
+    return Heard(heard, pcm)
 
 
 def _inform(**entities) -> str:
@@ -122,7 +128,7 @@ def _inform(**entities) -> str:
     return "/inform" + json.dumps(entities, ensure_ascii=False)
 
 
-async def message_for(app: web.Application, incoming: Incoming) -> tuple[str, str | None]:
+async def message_for(app: web.Application, incoming: Incoming) -> tuple[str, Heard | None]:
     """What goes to Rasa for this incoming thing, and what was heard if it was spoken."""
     if incoming.payload is not None:
         return incoming.payload, None
@@ -133,7 +139,7 @@ async def message_for(app: web.Application, incoming: Incoming) -> tuple[str, st
         return _inform(photo_url=keep_photo(app, incoming.sender, incoming.photo)), None
     if incoming.voice is not None:
         heard = await hear(app, incoming.voice)
-        return heard, heard
+        return heard.text, heard
     if incoming.contact is not None:
         phone = normalize_phone(incoming.contact)
         if phone is None:
@@ -151,7 +157,8 @@ async def receive(app: web.Application, incoming: Incoming) -> Answer:
     metadata = dict(incoming.metadata or {})
     if incoming.contact is not None and incoming.own_contact:
         metadata["verified_phone"] = True
-    return Answer(await converse(app, incoming.sender, message, metadata or None), heard, spoken=heard is not None)
+    messages = await converse(app, incoming.sender, message, metadata or None, heard.pcm if heard else None)
+    return Answer(messages, heard.text if heard else None, spoken=heard is not None)
 
 
 def asks_location(text: str) -> bool:

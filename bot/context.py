@@ -40,12 +40,14 @@ class Refused(Exception):
         return error(self.status, self.message, **self.extra)
 
 
-async def converse(app: web.Application, sender: str, said: str, metadata: dict | None = None) -> list[dict]:
+async def converse(app: web.Application, sender: str, said: str, metadata: dict | None = None,
+                   voice=None) -> list[dict]:
     """One turn on any channel: what the citizen typed or said (picking a button if it means one) goes to Rasa;
     the answers come back for the citizen, remembered for the next turn. Messages addressed to the gateway are
-    carried out here. Raises RasaUnavailable."""
+    carried out here. `voice`: the recording (16 kHz PCM) `said` was heard in, for an officer. Raises
+    RasaUnavailable."""
     memory, console = app[MEMORY], app[CONSOLE]
-    held = await console.citizen_said(sender, said)  # an officer holds it: Rasa is paused and records it
+    held = await console.citizen_said(sender, said, voice)  # an officer holds it: Rasa is paused and records it
     # An officer reads the words as said; the assistant gets a button's payload when they pick one.
     replies = await app[RASA].send(sender, said if held else memory.answer(sender, said), metadata)
     for reply in replies:

@@ -79,6 +79,7 @@ class Settings:
     rasa_timeout: float = 30.0
     rasa_token: str | None = None  # Rasa's HTTP API: officers pause and resume conversations
     console_database: str = "sqlite:///var/console.sqlite3"  # queue, transcripts, accounts (CONSOLE_DATABASE_URL)
+    console_recordings: Path = Path("var/console-recordings")  # citizens' voice notes, for officers
     cityapi_url: str = "http://127.0.0.1:8000"  # the citizen's reports beside the transcript
     officer_token: str | None = None  # cityapi's officer token: changing a report's status
     idle_reminder_minutes: float = 10.0  # an officer silent on a held conversation is reminded…
@@ -102,6 +103,7 @@ class Settings:
             hotline_reprompt_seconds=float(env.get("HOTLINE_REPROMPT_SECONDS", "10")),
             rasa_token=env.get("RASA_TOKEN") or None,
             console_database=env.get("CONSOLE_DATABASE_URL") or f"sqlite:///{var / 'console.sqlite3'}",
+            console_recordings=var / "console-recordings",
             cityapi_url=env.get("CITYAPI_URL", "http://127.0.0.1:8000").rstrip("/"),
             officer_token=_officer_token(env.get("CITYAPI_OFFICER_TOKENS", "")),
             idle_reminder_minutes=float(env.get("CONSOLE_IDLE_REMINDER_MINUTES", "10")),

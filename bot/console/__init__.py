@@ -44,12 +44,11 @@ async def _officer(request: web.Request, write: bool = False) -> auth.Officer:
     return officer
 
 
-async def _conversation(request: web.Request, officer: auth.Officer):
-    """The conversation named in the path, if this officer may see it: a volunteer only sees those given to them."""
-    try:
-        conversation = await _console(request).store.conversation(int(request.match_info["id"]))
-    except ValueError:
-        conversation = None
+async def _conversation(request: web.Request, officer: auth.Officer, conversation_id: int | None = None):
+    """The conversation named in the path (or by id), if this officer may see it: a volunteer only sees those
+    given to them."""
+    wanted = conversation_id if conversation_id is not None else int(request.match_info["id"])
+    conversation = await _console(request).store.conversation(wanted)
     if conversation is None:
         raise Refused(404, "Không tìm thấy cuộc trò chuyện.")
     if officer.role == "volunteer" and conversation.assigned_to != officer.username:
@@ -113,7 +112,7 @@ async def conversation(request: web.Request) -> web.Response:
     officer = await _officer(request)
     row = await _conversation(request, officer)
     messages = [{"id": m.id, "author": m.author, "officer": m.officer, "text": m.text, "image": m.image,
-                 "delivery": m.delivery, "at": m.at.isoformat() + "Z"}
+                 "audio": m.audio, "delivery": m.delivery, "at": m.at.isoformat() + "Z"}
                 for m in await _console(request).store.transcript(row.id)]
     reports = await _reports(request, row.sender) if officer.role == "officer" else []
     return json_response({"conversation": await _summary(request, row), "messages": messages, "reports": reports})
@@ -267,6 +266,17 @@ async def report_status(request: web.Request) -> web.Response:
     return json_response(answer)
 
 
+async def recording(request: web.Request) -> web.FileResponse:
+    """A citizen's voice note, for an officer who may see its conversation."""
+    officer = await _officer(request)
+    message = await _console(request).store.with_audio(request.match_info["name"])
+    if message is None:
+        raise Refused(404, "Không tìm thấy bản ghi âm.")
+    await _conversation(request, officer, message.conversation_id)
+    return web.FileResponse(_console(request).recordings / message.audio,
+                            headers={"Content-Type": "audio/ogg", "Cache-Control": "no-store"})
+
+
 async def events(request: web.Request) -> web.StreamResponse:
     await _officer(request)
     return await _console(request).hub.stream_officer(request)
@@ -283,7 +293,7 @@ async def citizen_stream(request: web.Request) -> web.StreamResponse:
 
 def setup(app: web.Application) -> None:
     settings = app[SETTINGS]
-    console = Console(app, ConsoleStore(create_engine(settings.console_database)))
+    console = Console(app, ConsoleStore(create_engine(settings.console_database)), settings.console_recordings)
     app[CONSOLE] = console
     app[CALLS] = {}
     app.router.add_get("/console", page)
@@ -303,6 +313,7 @@ def setup(app: web.Application) -> None:
     app.router.add_post(rf"{API}/conversations/{{id:\d+}}/assign", assign)
     app.router.add_get(rf"{API}/conversations/{{id:\d+}}/transcript.txt", transcript)
     app.router.add_get(f"{API}/search", search)
+    app.router.add_get(rf"{API}/recordings/{{name:[0-9a-f]{{32}}\.ogg}}", recording)
     app.router.add_get("/api/stream", citizen_stream)
 
     async def _run(app: web.Application):

@@ -10,11 +10,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import uuid
 from datetime import timedelta
+from pathlib import Path
 
 from aiohttp import web
 
 from common.clock import utcnow
+from voice.codecs import SAMPLE_RATE, encode
 
 from ..channel import CHANNELS, Answer
 from ..context import CALLS, MEMORY, RASA
@@ -28,22 +31,33 @@ BACK = "Dạ, trợ lý đã quay lại với bác ạ. Bác cần cháu giúp c
 
 
 class Console:
-    def __init__(self, app: web.Application, store: ConsoleStore):
-        self.app, self.store, self.hub = app, store, Hub()
+    def __init__(self, app: web.Application, store: ConsoleStore, recordings: Path):
+        """`recordings`: where citizens' voice notes are kept for officers (as OGG/Opus)."""
+        self.app, self.store, self.hub, self.recordings = app, store, Hub(), recordings
         self.reminded: set[int] = set()
 
     # -- from the conversation (bot/context.converse)
 
-    async def citizen_said(self, sender: str, said: str) -> bool:
-        """Note what a citizen in the queue said, live; True when an officer holds the conversation."""
+    async def citizen_said(self, sender: str, said: str, voice=None) -> bool:
+        """Note what a citizen in the queue said (and the recording, when spoken), live; True when an officer
+        holds the conversation."""
         conversation = await self.store.open_for(sender)
         if conversation is None:
             return False
         text, image = readable(said)
-        message = await self.store.add_message(conversation.id, "citizen", text, image)
+        audio = await self.keep_recording(voice) if voice is not None else None
+        text = f"🎤 {text}" if audio else text
+        message = await self.store.add_message(conversation.id, "citizen", text, image, audio=audio)
         self.hub.to_officers({"type": "message", "conversation": conversation.id, "id": message,
-                              "author": "citizen", "text": text, "image": image})
+                              "author": "citizen", "text": text, "image": image, "audio": audio})
         return conversation.status == "held"
+
+    async def keep_recording(self, pcm) -> str:
+        name = f"{uuid.uuid4().hex}.ogg"
+        audio = await asyncio.to_thread(encode, pcm, SAMPLE_RATE, "ogg")
+        self.recordings.mkdir(parents=True, exist_ok=True)
+        (self.recordings / name).write_bytes(audio)
+        return name
 
     async def assistant_said(self, sender: str, replies: list[dict]) -> None:
         conversation = await self.store.open_for(sender)
@@ -63,7 +77,8 @@ class Console:
         self.hub.to_officers({"type": "queue", "conversation": conversation})
 
     async def forget(self, sender: str) -> None:
-        await self.store.forget(sender)
+        for name in await self.store.forget(sender):
+            (self.recordings / name).unlink(missing_ok=True)
         self.hub.forget(sender)
 
     # -- from officers

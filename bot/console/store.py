@@ -56,6 +56,7 @@ messages = sa.Table(
     sa.Column("officer", sa.Text),  # the officer's display name
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("image", sa.Text),
+    sa.Column("audio", sa.String(64)),  # a voice note's recording, by file name (bot/console/service.py)
     sa.Column("delivery", sa.String(16), nullable=False, default="sent"),  # sent | waiting | failed
     sa.Column("at", sa.DateTime, nullable=False),
 )
@@ -226,13 +227,13 @@ class ConsoleStore:
     # -- transcripts
 
     async def add_message(self, conversation_id: int, author: str, text: str, image: str | None = None,
-                          officer: str | None = None, delivery: str = "sent") -> int:
+                          officer: str | None = None, delivery: str = "sent", audio: str | None = None) -> int:
         async with self.engine.begin() as conn:
             await conn.execute(sa.update(conversations).where(conversations.c.id == conversation_id)
                                .values(updated_at=utcnow()))
             return (await conn.execute(sa.insert(messages).values(
                 conversation_id=conversation_id, author=author, officer=officer, text=text, image=image,
-                delivery=delivery, at=utcnow()).returning(messages.c.id))).scalar_one()
+                audio=audio, delivery=delivery, at=utcnow()).returning(messages.c.id))).scalar_one()
 
     async def set_delivery(self, message_id: int, delivery: str) -> None:
         async with self.engine.begin() as conn:
@@ -254,11 +255,20 @@ class ConsoleStore:
         async with self.engine.connect() as conn:
             return (await conn.execute(sa.select(messages).where(messages.c.id == message_id))).first()
 
-    async def forget(self, sender: str) -> None:
+    async def with_audio(self, name: str) -> sa.Row | None:
+        """The message a recording belongs to."""
+        async with self.engine.connect() as conn:
+            return (await conn.execute(sa.select(messages).where(messages.c.audio == name))).first()
+
+    async def forget(self, sender: str) -> list[str]:
+        """Delete the sender's conversations; the names of their recordings, for the caller to delete."""
         async with self.engine.begin() as conn:
             ids = sa.select(conversations.c.id).where(conversations.c.sender == sender)
+            recordings = [name for name in await conn.scalars(sa.select(messages.c.audio).where(
+                messages.c.conversation_id.in_(ids), messages.c.audio.is_not(None)))]
             await conn.execute(sa.delete(messages).where(messages.c.conversation_id.in_(ids)))
             await conn.execute(sa.delete(conversations).where(conversations.c.sender == sender))
+        return recordings
 
     # -- audit
 

@@ -66,8 +66,8 @@ async def test_five_wrong_passwords_lock_the_account(aiohttp_client, tmp_path):
     assert locked.status == 429 and "khóa" in (await locked.json())["error"]
 
 
-async def test_the_queue_survives_a_restart_and_one_officer_holds_a_conversation(tmp_path):
-    url = f"sqlite:///{tmp_path / 'console.sqlite3'}"
+async def test_the_queue_survives_a_restart_and_one_officer_holds_a_conversation(database_url):
+    url = database_url  # a SQLite file, and PostgreSQL when TEST_DATABASE_URL is set
     store = ConsoleStore(create_engine(url))
     await store.create_schema()
     conversation = await store.enqueue("telegram:42", "asked", {"form": "report_form"},

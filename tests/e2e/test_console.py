@@ -12,7 +12,9 @@ import aiohttp
 import pytest
 
 from tests.e2e.conftest import HOTLINE_TOKEN, post_json
+from tests.e2e.test_telegram import voice_note
 from tests.phone import Caller
+from voice.codecs import SAMPLE_RATE, decode
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "mat-khau-du-dai-1"
@@ -128,6 +130,22 @@ async def test_an_officer_takes_answers_and_hands_back_a_web_chat(stack, officer
         assert held["messages"][-1] == {**held["messages"][-1], "author": "citizen",
                                         "text": "ở kiệt 5 <script>alert(1)</script>"}
 
+        # A voice note reaches the officer as the recognised text and the recording itself.
+        form = aiohttp.FormData({"sender": sender})
+        form.add_field("audio", voice_note("tôi ở kiệt năm"), filename="note.ogg", content_type="audio/ogg")
+        async with aiohttp.ClientSession() as citizen, citizen.post(f"{stack.gateway}/api/voice",
+                                                                    data=form) as spoken:
+            assert spoken.status == 200 and (await spoken.json())["messages"] == []
+        _, held = await lan.get(f"/conversations/{conversation}")
+        note = held["messages"][-1]
+        assert note["author"] == "citizen" and note["text"].startswith("🎤 ") and note["audio"]
+        async with lan.session.get(f"{stack.gateway}/console/api/recordings/{note['audio']}") as recording:
+            assert recording.status == 200
+            assert len(decode(await recording.read(), SAMPLE_RATE)) > SAMPLE_RATE  # over a second of it
+        async with aiohttp.ClientSession() as nobody, nobody.get(
+                f"{stack.gateway}/console/api/recordings/{note['audio']}") as refused:
+            assert refused.status == 401
+
         assert (await lan.post(f"/conversations/{conversation}/hand-back"))[0] == 200
         assert "trợ lý đã quay lại" in (await line.next())["text"]
     status, answer = await say("/help")
@@ -141,7 +159,7 @@ async def test_an_officer_takes_answers_and_hands_back_a_web_chat(stack, officer
     assert [e["text"] for e in between if e["event"] == "bot"] == ["Dạ, cháu là cán bộ Lan. Rác ở chỗ mô ạ?"]
     assert all(e["metadata"].get("officer") == "Lê Thị Lan" for e in between if e["event"] == "bot")
     assert not [e for e in between if e["event"] == "action" and e["name"] != "action_listen"]
-    assert [e["text"] for e in between if e["event"] == "user"] == ["ở kiệt 5 <script>alert(1)</script>"]
+    assert [e["text"] for e in between if e["event"] == "user"][0] == "ở kiệt 5 <script>alert(1)</script>"
 
 
 async def test_who_may_do_what(stack, officers):

@@ -138,6 +138,13 @@ function messageItem(m, mine) {
     img.alt = "Ảnh bác gửi";
     item.append(img);
   }
+  if (m.audio && /^[0-9a-f]{32}\.ogg$/.test(m.audio)) {
+    const audio = el("audio", null);
+    audio.controls = true;
+    audio.preload = "none";
+    audio.src = `${API}/recordings/${m.audio}`;
+    item.append(audio);
+  }
   if (m.delivery === "failed") {
     item.append(el("span", "failed", "Chưa gửi được."));
     if (mine) {
