@@ -82,6 +82,7 @@ class Settings:
     console_recordings: Path = Path("var/console-recordings")  # citizens' voice notes, for officers
     cityapi_url: str = "http://127.0.0.1:8000"  # the citizen's reports beside the transcript
     officer_token: str | None = None  # cityapi's officer token: changing a report's status
+    cityapi_key: str | None = None  # cityapi's client key: reading a citizen's clinic visits
     idle_reminder_minutes: float = 10.0  # an officer silent on a held conversation is reminded…
     idle_requeue_minutes: float = 30.0  # …and then relieved of it: back to the queue
     telegram: TelegramSettings | None = None  # started when TELEGRAM_BOT_TOKEN is set
@@ -106,6 +107,7 @@ class Settings:
             console_recordings=var / "console-recordings",
             cityapi_url=env.get("CITYAPI_URL", "http://127.0.0.1:8000").rstrip("/"),
             officer_token=_officer_token(env.get("CITYAPI_OFFICER_TOKENS", "")),
+            cityapi_key=env.get("CITYAPI_API_KEY") or None,
             idle_reminder_minutes=float(env.get("CONSOLE_IDLE_REMINDER_MINUTES", "10")),
             idle_requeue_minutes=float(env.get("CONSOLE_IDLE_REQUEUE_MINUTES", "30")),
             telegram=TelegramSettings.from_env(env),

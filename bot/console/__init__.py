@@ -11,6 +11,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from actions.clients.fhir import ACCOUNT_SYSTEM
 from common.clock import LOCAL_TZ
 from common.database import create_engine
 
@@ -115,7 +116,9 @@ async def conversation(request: web.Request) -> web.Response:
                  "audio": m.audio, "delivery": m.delivery, "at": m.at.isoformat() + "Z"}
                 for m in await _console(request).store.transcript(row.id)]
     reports = await _reports(request, row.sender) if officer.role == "officer" else []
-    return json_response({"conversation": await _summary(request, row), "messages": messages, "reports": reports})
+    visits = await _appointments(request, row.sender) if officer.role == "officer" else []
+    return json_response({"conversation": await _summary(request, row), "messages": messages, "reports": reports,
+                          "appointments": visits})
 
 
 async def _reports(request: web.Request, sender: str) -> list[dict]:
@@ -129,6 +132,27 @@ async def _reports(request: web.Request, sender: str) -> list[dict]:
             return await response.json() if response.status == 200 else []
     except (aiohttp.ClientError, TimeoutError):
         return []
+
+
+async def _appointments(request: web.Request, sender: str) -> list[dict]:
+    """The citizen's booked clinic visits from cityapi's FHIR service: when, where, what."""
+    settings = request.app[SETTINGS]
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session, session.get(
+                f"{settings.cityapi_url}/fhir/R4/Appointment",
+                params={"patient:identifier": f"{ACCOUNT_SYSTEM}|{sender}", "status": "booked"},
+                headers={"Authorization": f"Bearer {settings.cityapi_key}"}) as response:
+            bundle = await response.json() if response.status == 200 else {}
+    except (aiohttp.ClientError, TimeoutError):
+        return []
+    visits = []
+    for entry in bundle.get("entry") or []:
+        visit = entry.get("resource") or {}
+        places = [p["actor"].get("display") for p in visit.get("participant") or []
+                  if p.get("actor", {}).get("reference", "").startswith("Location/")]
+        visits.append({"id": visit.get("id"), "start": visit.get("start"), "what": visit.get("description"),
+                       "where": places[0] if places else ""})
+    return visits
 
 
 async def take(request: web.Request) -> web.Response:

@@ -158,3 +158,21 @@ async def test_an_idle_holder_is_reminded_once(aiohttp_client, tmp_path, clock_a
     clock_at(datetime(2026, 12, 8, 9, 31))  # Rasa cannot be resumed here: it stays held rather than queued paused
     await console.check_idle(timedelta(minutes=10), timedelta(minutes=30))
     assert (await console.store.conversation(conversation)).status == "held"
+
+
+async def test_a_gateway_restart_keeps_the_queue_and_the_officers_session(aiohttp_client, tmp_path):
+    first = await console_with_lan(aiohttp_client, tmp_path)
+    await first.server.app[CONSOLE].handed_off("web-1234-5678-90", {
+        "reason": "not_understood", "said": "/affirm", "form": None, "known": {"user_phone": "0905123456"},
+        "recent": [{"from": "user", "text": "cái ống nước bể"}, {"from": "bot", "text": "Dạ, cháu chưa hiểu ạ."}]})
+    await logged_in(first, "lan")
+    cookies = {cookie.key: cookie.value for cookie in first.session.cookie_jar}
+    await first.close()
+
+    second = await aiohttp_client(make_app(settings(tmp_path)))  # the gateway, started again
+    second.session.cookie_jar.update_cookies(cookies)
+    [waiting] = (await (await second.get("/console/api/queue")).json())["conversations"]
+    assert (waiting["reason"], waiting["context"]["said"]) == ("not_understood", "Có")
+    seen = await (await second.get(f"/console/api/conversations/{waiting['id']}")).json()
+    assert [(m["author"], m["text"]) for m in seen["messages"]] == [("citizen", "cái ống nước bể"),
+                                                                     ("assistant", "Dạ, cháu chưa hiểu ạ.")]

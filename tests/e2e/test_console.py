@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 
 from tests.e2e.conftest import HOTLINE_TOKEN, post_json
+from tests.e2e.test_conversations import BOOKING, Chat
 from tests.e2e.test_telegram import voice_note
 from tests.phone import Caller
 from voice.codecs import SAMPLE_RATE, decode
@@ -103,8 +104,21 @@ def tracker(stack, sender: str) -> dict:
         return json.loads(response.read())
 
 
+def book_a_visit(stack) -> tuple[str, str]:
+    """A citizen of the web chat who booked a clinic visit: their sender id and the booking code."""
+    chat = Chat(stack)
+    chat.say("/book_clinic")
+    chat.press("Trung ương Huế")
+    chat.press("Tim mạch")
+    chat.first_button()
+    chat.first_button()
+    chat.say("Nguyễn Thị Lan")
+    chat.say("0905123456")
+    return chat.sender, BOOKING.search(chat.press("Đặt lịch")).group()
+
+
 async def test_an_officer_takes_answers_and_hands_back_a_web_chat(stack, officers):
-    sender = f"web-{uuid.uuid4()}"
+    sender, booking = await asyncio.to_thread(book_a_visit, stack)
     say = lambda text: asyncio.to_thread(post_json, f"{stack.gateway}/api/chat", {"sender": sender, "text": text})  # noqa: E731
     await say("tui muốn phản ánh rác")
     status, answer = await say("gặp cán bộ")
@@ -112,7 +126,10 @@ async def test_an_officer_takes_answers_and_hands_back_a_web_chat(stack, officer
     async with Desk(stack, "lan") as lan, Desk(stack, "minh") as minh, CitizenLine(stack, sender) as line:
         waiting = await lan.waiting(sender)
         assert waiting["channel"] == "web" and waiting["reason"] == "asked" and waiting["status"] == "queued"
+        assert waiting["context"]["known"]["user_phone"] == "0905123456"  # what the assistant knew
         conversation = waiting["id"]
+        _, seen = await lan.get(f"/conversations/{conversation}")
+        assert [v["id"] for v in seen["appointments"]] == [booking] and seen["appointments"][0]["where"]
         assert (await lan.post(f"/conversations/{conversation}/take"))[0] == 200
         status, refused = await minh.post(f"/conversations/{conversation}/take")
         assert status == 409 and "Lê Thị Lan" in refused["error"]

@@ -122,6 +122,7 @@ async function openConversation(id) {
   for (const m of data.messages) transcript.append(messageItem(m, mine));
   transcript.scrollTop = transcript.scrollHeight;
   showReports(data.reports || []);
+  showVisits(data.appointments || []);
   document.querySelectorAll("#queue button").forEach((b) => {
     b.setAttribute("aria-current", String(b.dataset.conversation === String(id)));
   });
@@ -186,6 +187,19 @@ function showReports(reports) {
       row.append(select, save);
       item.append(row);
     }
+    list.append(item);
+  }
+}
+
+function showVisits(visits) {
+  const list = $("visits");
+  list.replaceChildren();
+  for (const v of visits) {
+    const when = new Date(v.start).toLocaleString("vi-VN", { timeZone: "Asia/Ho_Chi_Minh", dateStyle: "full",
+                                                            timeStyle: "short" });
+    const item = el("li", null);
+    item.append(el("strong", null, `${v.id} · ${v.what || ""}`), el("span", null, when),
+                el("span", "muted", v.where || ""));
     list.append(item);
   }
 }
