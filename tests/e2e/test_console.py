@@ -14,6 +14,7 @@ import pytest
 from tests.e2e.conftest import HOTLINE_TOKEN, post_json
 from tests.e2e.test_conversations import BOOKING, Chat
 from tests.e2e.test_telegram import voice_note
+from tests.e2e.test_zalo import ZaloCitizen, buttons, texts
 from tests.phone import Caller
 from voice.codecs import SAMPLE_RATE, decode
 
@@ -230,3 +231,25 @@ async def test_a_callers_key_0_reaches_the_console_and_the_officer_is_heard(stac
         assert status == 200 and sent["delivery"] == "failed"
         status, again = await lan.post(f"/conversations/{conversation}/messages/{sent['id']}/retry")
         assert status == 200 and again["delivery"] == "failed"
+
+
+async def test_a_zalo_conversation_is_answered_in_zalo(stack, officers, zalo):
+    mai = ZaloCitizen(stack, zalo)
+    await asyncio.to_thread(mai.say, "gặp cán bộ")
+    async with Desk(stack, "lan") as lan:
+        conversation = (await lan.waiting(f"zalo:{mai.id}"))["id"]
+        assert (await lan.post(f"/conversations/{conversation}/take"))[0] == 200
+        status, sent = await lan.post(f"/conversations/{conversation}/reply",
+                                      {"text": "Dạ, cháu là cán bộ Lan ạ.", "choices": ["Có", "Không"]})
+        assert status == 200 and sent["delivery"] == "sent"
+        [reply] = await asyncio.to_thread(mai.replies)
+        assert reply["text"] == "Dạ, cháu là cán bộ Lan ạ." and buttons([reply]) == ["Có", "Không"]
+        mai.send("user_send_text", {"text": "Có"})  # the assistant stays silent; Lan reads it
+        for _ in range(50):
+            _, held = await lan.get(f"/conversations/{conversation}")
+            if held["messages"][-1]["text"] == "Có":
+                break
+            await asyncio.sleep(0.2)
+        assert held["messages"][-1]["author"] == "citizen" and zalo.sent_to(mai.id)[mai.seen:] == []
+        assert (await lan.post(f"/conversations/{conversation}/hand-back"))[0] == 200
+        assert "trợ lý đã quay lại" in texts(await asyncio.to_thread(mai.replies))
