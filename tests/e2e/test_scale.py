@@ -78,9 +78,10 @@ def redis_port(tmp_path_factory):
 def deployment(tmp_path_factory, redis_port):
     """A whole stack plus a second Rasa server, all on PostgreSQL and Redis."""
     # One database per system, as in production (cityapi and Rasa would both have a table named events).
-    databases = {name: asyncio.run(fresh_database(f"trolyhue_scale_{name}")) for name in ("city", "actions", "rasa")}
+    databases = {name: asyncio.run(fresh_database(f"trolyhue_scale_{name}"))
+                 for name in ("city", "actions", "rasa", "console")}
     stores = {"DATABASE_URL": databases["city"], "ACTIONS_DATABASE_URL": databases["actions"],
-              "RASA_TRACKER_URL": databases["rasa"],
+              "RASA_TRACKER_URL": databases["rasa"], "CONSOLE_DATABASE_URL": databases["console"],
               "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis_port)}
     first = Stack(tmp_path_factory.mktemp("scale-first"), stores)
     second = first.another_rasa(tmp_path_factory.mktemp("scale-second"))
@@ -128,6 +129,7 @@ def test_a_report_goes_on_whichever_rasa_server_gets_each_message(deployment):
     assert stored[0][0] >= 20
     assert asyncio.run(query(databases["city"], "SELECT count(*) FROM service_requests WHERE id = :id",
                      id=case_id)) == [(1,)]
+    assert asyncio.run(query(databases["console"], "SELECT count(*) FROM console_conversations")) == [(0,)]
     assert not list(first.var.glob("*.sqlite3")) and not list(second.var.glob("*.sqlite3"))
 
 
