@@ -1,1 +1,1 @@
-"""The channel gateway: web chat today; Telegram, Zalo, the hotline and the officer console join it."""
+"""The channel gateway: the web chat, the hotline, Telegram and Zalo, and the officer console, in front of Rasa."""
