@@ -106,15 +106,16 @@ def tracker(stack, sender: str) -> dict:
 
 
 def book_a_visit(stack) -> tuple[str, str]:
-    """A citizen of the web chat who booked a clinic visit: their sender id and the booking code."""
+    """A citizen of the web chat who booked a clinic visit: their sender id and the booking code. A name and phone
+    of their own: the clinic takes one name and phone as one patient, whose visits every chat of theirs sees."""
     chat = Chat(stack)
     chat.say("/book_clinic")
     chat.press("Trung ương Huế")
     chat.press("Tim mạch")
     chat.first_button()
     chat.first_button()
-    chat.say("Nguyễn Thị Lan")
-    chat.say("0905123456")
+    chat.say("Phan Văn Bình")
+    chat.say("0914 222 333")
     return chat.sender, BOOKING.search(chat.press("Đặt lịch")).group()
 
 
@@ -127,7 +128,7 @@ async def test_an_officer_takes_answers_and_hands_back_a_web_chat(stack, officer
     async with Desk(stack, "lan") as lan, Desk(stack, "minh") as minh, CitizenLine(stack, sender) as line:
         waiting = await lan.waiting(sender)
         assert waiting["channel"] == "web" and waiting["reason"] == "asked" and waiting["status"] == "queued"
-        assert waiting["context"]["known"]["user_phone"] == "0905123456"  # what the assistant knew
+        assert waiting["context"]["known"]["user_phone"] == "0914222333"  # what the assistant knew
         conversation = waiting["id"]
         _, seen = await lan.get(f"/conversations/{conversation}")
         assert [v["id"] for v in seen["appointments"]] == [booking] and seen["appointments"][0]["where"]
