@@ -19,7 +19,7 @@ from aiohttp import web
 from common.clock import utcnow
 from voice.codecs import SAMPLE_RATE, encode
 
-from ..channel import CHANNELS, Answer
+from ..channel import CHANNELS, Answer, deliver
 from ..context import CALLS, MEMORY, RASA
 from ..rasa import RasaUnavailable
 from .live import Hub
@@ -183,9 +183,9 @@ class Console:
                 else:
                     await call.say([text])
                     delivery = "sent"
-            else:
-                prefix, _, recipient = sender.partition(":")
-                await self.app[CHANNELS][prefix].deliver(recipient, Answer([{"text": text, "buttons": buttons}]))
+            else:  # a chat app: who writes is said in the text, as the web chat shows it
+                signed = f"👤 Cán bộ {officer}:\n{text}" if officer else text
+                await deliver(self.app, sender, Answer([{"text": signed, "buttons": buttons}]))
                 delivery = "sent"
         except (RasaUnavailable, OSError, KeyError, RuntimeError) as failure:
             log.warning("console: a reply to %s was not delivered: %s", sender, type(failure).__name__)

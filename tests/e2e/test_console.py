@@ -244,7 +244,8 @@ async def test_a_zalo_conversation_is_answered_in_zalo(stack, officers, zalo):
                                       {"text": "Dạ, cháu là cán bộ Lan ạ.", "choices": ["Có", "Không"]})
         assert status == 200 and sent["delivery"] == "sent"
         [reply] = await asyncio.to_thread(mai.replies)
-        assert reply["text"] == "Dạ, cháu là cán bộ Lan ạ." and buttons([reply]) == ["Có", "Không"]
+        assert reply["text"] == "👤 Cán bộ Lê Thị Lan:\nDạ, cháu là cán bộ Lan ạ."  # who writes, as on the web
+        assert buttons([reply]) == ["Có", "Không"]
         mai.send("user_send_text", {"text": "Có"})  # the assistant stays silent; Lan reads it
         for _ in range(50):
             _, held = await lan.get(f"/conversations/{conversation}")
