@@ -8,13 +8,13 @@ from rasa_sdk.events import FollowupAction, SlotSet
 
 from common.clock import LOCAL_TZ, local_now, today
 from common.text import fold, normalize_phone, words, written_out
+from common.wording import clock_text, short_day, spoken_code, spoken_phone, when_text
 
 from . import forms
 from .clients.fhir import FhirClient, SlotTaken
 from .dates import When, parse_when
 from .forms import CityAction, TaskFormValidation, choice, entity, intent, last_response, payload_button
 from .services import services
-from .wording import clock_text, short_day, spoken_code, spoken_phone, when_text
 
 NEAR_HOME = "gan_nha"
 SLOT_CHOICES = 4

@@ -1,20 +1,26 @@
 """Cancelling a clinic visit: pick one of the sender's upcoming appointments, confirm, cancel."""
 from __future__ import annotations
 
+import asyncio
+
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 
 from common.clock import local_now
 from common.text import booking_code_in
+from common.wording import when_text
 
 from . import forms
-from .forms import CityAction, TaskFormValidation, entity, intent, payload_button
+from .forms import CityAction, TaskFormValidation, accounts, entity, intent, payload_button
 from .services import services
-from .wording import when_text
 
 
 async def _upcoming(tracker: Tracker) -> list[dict]:
-    return await (await services()).fhir.appointments_of(tracker.sender_id, local_now())
+    """Upcoming visits booked from any of the citizen's accounts, soonest first."""
+    fhir, since = (await services()).fhir, local_now()
+    found = await asyncio.gather(*(fhir.appointments_of(account, since) for account in accounts(tracker)))
+    unique = {appointment["id"]: appointment for booked in found for appointment in booked}
+    return sorted(unique.values(), key=lambda appointment: appointment["start"])
 
 
 def _label(appointment: dict) -> str:

@@ -7,11 +7,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from common import office_hours
 from common.text import normalize_phone
+from common.wording import clock_text, short_day
 
 from . import forms
 from .forms import CityAction
 from .privacy import forget
-from .wording import clock_text, short_day
 
 HANDOFF_CONTEXT = 10
 GATEWAY_HANDOFF = "handoff"  # the gateway queues the conversation for an officer (bot/console)

@@ -105,6 +105,19 @@ def clear(form: str) -> list[SlotSet]:
     return [SlotSet(name, None) for name in FORM_SLOTS[form] + ["requested_slot", "form_misses"]]
 
 
+MAX_ACCOUNTS = 30
+
+
+def accounts(tracker) -> list[str]:
+    """The citizen's chat accounts: this one, then those the gateway found linked to it by a phone number a
+    channel vouched for (bot/identity.py), whose reports and visits are theirs too."""
+    linked = (tracker.latest_message.get("metadata") or {}).get("accounts")
+    if not isinstance(linked, list):
+        return [tracker.sender_id]
+    others = [a for a in linked if isinstance(a, str) and a and a != tracker.sender_id]
+    return [tracker.sender_id, *others][:MAX_ACCOUNTS]
+
+
 def entity(tracker, name: str) -> str | None:
     """The last value of an entity in the latest user message."""
     values = [e.get("value") for e in tracker.latest_message.get("entities", []) if e.get("entity") == name]

@@ -9,6 +9,7 @@ from rasa_sdk import Action, Tracker
 from common.gateway import is_upload
 from common.places import in_hue
 from common.text import normalize_phone
+from common.wording import CATEGORY_LABELS, spoken_code, spoken_phone
 
 from . import forms
 from .categories import guess_category
@@ -16,7 +17,6 @@ from .clients.http import CityRefused, CityUnavailable
 from .forms import TaskFormValidation, choice, entity, intent, last_response, payload_button
 from .places import place_in
 from .services import services
-from .wording import CATEGORY_LABELS, spoken_code, spoken_phone
 
 NONE = "none"  # the citizen chose to give no photo / no phone
 MAX_DESCRIPTION = 4000

@@ -1,15 +1,17 @@
 """What became of a report: by its code, or the sender's own recent reports."""
 from __future__ import annotations
 
+import asyncio
+
 from rasa_sdk import Action
 from rasa_sdk.events import SlotSet
 
 from common.text import case_id_in
+from common.wording import CATEGORY_LABELS, STATUS_WORDS, date_of, spoken_code
 
 from .clients.http import CityRefused, CityUnavailable
-from .forms import city_down, entity, payload_button
+from .forms import accounts, city_down, entity, payload_button
 from .services import services
-from .wording import CATEGORY_LABELS, STATUS_WORDS, date_of, spoken_code
 
 MAX_LISTED = 5
 
@@ -47,14 +49,17 @@ class ActionCheckStatus(Action):
                 else:
                     dispatcher.utter_message(response="utter_status", **status_sentence(report))
             else:
-                await self._list_own(dispatcher, tracker.sender_id, city)
+                await self._list_own(dispatcher, tracker, city)
         except (CityUnavailable, CityRefused) as failure:
             return [*city_down(dispatcher, tracker, failure), SlotSet("case_id", None)]
         return [SlotSet("case_id", None)]
 
-    async def _list_own(self, dispatcher, sender_id: str, city) -> None:
-        waiting = await city.store.unsent(sender_id)
-        reports = (await city.open311.of_account(sender_id))[:MAX_LISTED]
+    async def _list_own(self, dispatcher, tracker, city) -> None:
+        """What the citizen filed from any of their accounts, newest first."""
+        waiting = await city.store.unsent(tracker.sender_id)
+        filed = await asyncio.gather(*(city.open311.of_account(account) for account in accounts(tracker)))
+        reports = sorted((r for found in filed for r in found), key=lambda r: r["requested_datetime"],
+                         reverse=True)[:MAX_LISTED]
         if not reports and not waiting:
             dispatcher.utter_message(response="utter_no_reports")
             return

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import console, context, hotline, telegram_channel, voicechat, webchat, zalo_channel
+from . import console, context, hotline, notify, telegram_channel, voicechat, webchat, zalo_channel
 from .settings import Settings
 
 # What a browser expects of a public page: scripts and styles from our own files only (no inline script),
@@ -31,6 +31,7 @@ def make_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[context.refusals], client_max_size=64 * 1024)
     context.setup(app, settings)
     console.setup(app)
+    notify.setup(app)
     app.on_response_prepare.append(_security_headers)
     app.router.add_get("/health", _health)
     webchat.setup(app)

@@ -17,10 +17,11 @@ from typing import Protocol
 from aiohttp import web
 
 from common.text import normalize_phone
+from common.wording import masked_phone
 from voice.asr import transcribe
 from voice.codecs import SAMPLE_RATE, AudioProblem, decode
 
-from .context import RECOGNIZER, SETTINGS, UNHEARD, UPLOADS, Refused, converse
+from .context import IDENTITIES, MEMORY, RECOGNIZER, SETTINGS, UNHEARD, UPLOADS, Refused, converse, told_first
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,9 @@ NOT_A_PHOTO = "Dạ, tệp ni không phải ảnh. Bác chọn ảnh chụp giú
 EMPTY = "Dạ, tin nhắn trống hoặc dài quá ạ."
 UNSUPPORTED = ("Dạ, cháu chỉ đọc được chữ, ảnh chụp, tin nhắn thoại và vị trí thôi ạ. "
                "Bác nhắn chữ hoặc gửi tin nhắn thoại giúp cháu.")
+LINKED = ("Dạ, cháu đã ghi nhận số {phone} là của bác. Từ chừ, phản ánh và lịch khám bác gửi từ số ni qua tổng "
+          "đài hay kênh khác, bác xem được ở đây, và có tin chi cháu báo bác qua đây ạ. Muốn bỏ liên kết, bác nhắn "
+          "“bỏ liên kết” ạ.")
 NOT_A_PHONE = "Dạ, số điện thoại ni cháu chưa đọc được ạ. Bác nhắn số giúp cháu."
 FLOODED = "Dạ, bác gửi nhanh quá, cháu trả lời không kịp. Bác chờ cháu trả lời xong rồi nhắn tiếp giúp cháu nghe."
 # Asks whose answer a chat app can give with one tap: the asks name the web chat's button, or ask for a phone.
@@ -50,7 +54,9 @@ class Incoming:
     photo: bytes | None = None
     voice: bytes | None = None
     contact: str | None = None  # a shared phone number
-    own_contact: bool = False  # the app vouches the number is the sender's own
+    # A number the channel itself vouches is the sender's (a signed call's caller, a Telegram contact of the
+    # sender's own): it links the sender to the citizen's other accounts (bot/identity.py). Typed numbers never do.
+    vouched_phone: str | None = None
     metadata: dict | None = None  # for the actions: a call's caller number
 
 
@@ -75,6 +81,19 @@ class Channel(Protocol):
 
 
 CHANNELS = web.AppKey("channels", dict)  # prefix -> Channel
+
+
+def channel_of(sender: str) -> str:
+    """"telegram:42" -> "telegram", "web-…" -> "web", "call-…" -> "phone"."""
+    if sender.startswith("web-"):
+        return "web"
+    if sender.startswith("call-"):
+        return "phone"
+    return sender.split(":", 1)[0]
+
+
+class Undelivered(Exception):
+    """A chat app did not take a message (it is down, the citizen blocked the assistant…)."""
 
 
 def register(app: web.Application, channel: Channel) -> None:
@@ -154,11 +173,29 @@ async def message_for(app: web.Application, incoming: Incoming) -> tuple[str, He
 async def receive(app: web.Application, incoming: Incoming) -> Answer:
     """One turn for any channel. Raises Refused (with a polite answer) and RasaUnavailable."""
     message, heard = await message_for(app, incoming)
-    metadata = dict(incoming.metadata or {})
-    if incoming.contact is not None and incoming.own_contact:
-        metadata["verified_phone"] = True
-    messages = await converse(app, incoming.sender, message, metadata or None, heard.pcm if heard else None)
+    linked = await link(app, incoming)
+    if linked is not None and incoming.contact is not None and not _asked_phone(app, incoming.sender):
+        # A contact shared to link the channel, not to answer the assistant: nothing for Rasa.
+        accounts = await app[IDENTITIES].accounts(incoming.sender)
+        return Answer(app[MEMORY].remember(incoming.sender, [*await told_first(app, accounts), linked]))
+    messages = await converse(app, incoming.sender, message, incoming.metadata, heard.pcm if heard else None)
+    if linked is not None and incoming.contact is not None:
+        messages.insert(0, linked)
     return Answer(messages, heard.text if heard else None, spoken=heard is not None)
+
+
+async def link(app: web.Application, incoming: Incoming) -> dict | None:
+    """Link the sender to the citizen whose number the channel vouches for; what to tell them, if anything."""
+    phone = normalize_phone(incoming.vouched_phone or "")
+    if phone is None:
+        return None
+    await app[IDENTITIES].link(incoming.sender, phone, channel_of(incoming.sender))
+    return {"text": LINKED.format(phone=masked_phone(phone)), "buttons": []}
+
+
+def _asked_phone(app: web.Application, sender: str) -> bool:
+    """Whether the assistant's last words asked this sender for a phone number (a form is waiting for it)."""
+    return any(asks_phone(text) for text in app[MEMORY].last_texts(sender))
 
 
 def asks_location(text: str) -> bool:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from common.database import create_engine
 from voice.tts import Speaker, fixed_answers
 
 from .rasa import RasaClient
@@ -14,12 +16,15 @@ from .settings import Settings
 from .uploads import Uploads
 
 SETTINGS = web.AppKey("settings", Settings)
+DATABASE = web.AppKey("database", AsyncEngine)  # the gateway's own tables, shared by its replicas
 RASA = web.AppKey("rasa", RasaClient)
 MEMORY = web.AppKey("memory", ReplyMemory)
 SPEAKER = web.AppKey("speaker", Speaker)
 RECOGNIZER = web.AppKey("recognizer", object)  # voice.asr's recogniser, loaded once at start
 UPLOADS = web.AppKey("uploads", Uploads)
 CONSOLE = web.AppKey("console", object)  # bot/console: conversations handed to people
+IDENTITIES = web.AppKey("identities", object)  # bot/identity.py: one citizen's accounts across channels
+NOTIFIER = web.AppKey("notifier", object)  # bot/notify: set when the city's events feed can be read
 CALLS = web.AppKey("calls", dict)  # sender -> live hotline call, which an officer's words can be spoken into
 
 BUSY = "Dạ, cháu đang bận một chút. Bác thử lại sau ít phút giúp cháu nghe."
@@ -43,25 +48,37 @@ class Refused(Exception):
 async def converse(app: web.Application, sender: str, said: str, metadata: dict | None = None,
                    voice=None) -> list[dict]:
     """One turn on any channel: what the citizen typed or said (picking a button if it means one) goes to Rasa;
-    the answers come back for the citizen, remembered for the next turn. Messages addressed to the gateway are
-    carried out here. `voice`: the recording (16 kHz PCM) `said` was heard in, for an officer. Raises
-    RasaUnavailable."""
-    memory, console = app[MEMORY], app[CONSOLE]
+    the answers come back for the citizen, remembered for the next turn, after anything that waited to be told.
+    Messages addressed to the gateway are carried out here. `voice`: the recording (16 kHz PCM) `said` was heard
+    in, for an officer. Raises RasaUnavailable."""
+    memory, console, identities = app[MEMORY], app[CONSOLE], app[IDENTITIES]
+    accounts = await identities.accounts(sender)
+    if len(accounts) > 1:  # the actions list what the citizen filed or booked on any linked channel
+        metadata = {**(metadata or {}), "accounts": accounts}
     held = await console.citizen_said(sender, said, voice)  # an officer holds it: Rasa is paused and records it
     # An officer reads the words as said; the assistant gets a button's payload when they pick one.
     replies = await app[RASA].send(sender, said if held else memory.answer(sender, said), metadata)
+    await identities.seen(sender)
     for reply in replies:
         custom = reply.get("custom") or {}
         if custom.get("forget") is not None:  # actions/privacy.py: the citizen asked to be forgotten
             app[UPLOADS].forget(sender, custom["forget"].get("keep_photos") or [])
             memory.forget(sender)
             await console.forget(sender)
+            await identities.unlink(sender)
         if custom.get("handoff") is not None:  # actions/conversation.py: to a person
             await console.handed_off(sender, custom["handoff"])
     visible = [r for r in replies if "custom" not in r]
     if not held:
+        visible = await told_first(app, accounts) + visible
         await console.assistant_said(sender, visible)
     return memory.remember(sender, visible)
+
+
+async def told_first(app: web.Application, accounts: list[str]) -> list[dict]:
+    """Notifications that waited for this citizen's next visit (bot/notify)."""
+    notifier = app.get(NOTIFIER)
+    return await notifier.waiting_for(accounts) if notifier is not None else []
 
 
 def error(status: int, message: str, **extra) -> web.Response:
@@ -126,8 +143,10 @@ def setup(app: web.Application, settings: Settings) -> None:
     # Only the assistant's fixed answers may be spoken by Google (voice/tts.py): nothing personal leaves the machine.
     app[SPEAKER] = Speaker(settings.voice, public=[*fixed_answers(settings.domain), BUSY, UNHEARD, BAD_SENDER])
     app[UPLOADS] = Uploads(settings.uploads, settings.upload_owners, settings.public_url)
+    app[DATABASE] = create_engine(settings.database)
 
     async def _close(app: web.Application) -> None:
         await app[RASA].close()
+        await app[DATABASE].dispose()
 
     app.on_cleanup.append(_close)

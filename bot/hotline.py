@@ -153,7 +153,7 @@ class Call:
             self.app[CALLS][self.sender] = self  # an officer who takes the call speaks through it
             caller = self.grant.caller
             log.info("call %s started (caller %s)", self.sender, mask_sensitive(caller) or "unknown")
-            self.spawn(self.exchange(Incoming(self.sender, payload="/greet",
+            self.spawn(self.exchange(Incoming(self.sender, payload="/greet", vouched_phone=caller or None,
                                               metadata={"caller": caller} if caller else None)))
             self.spawn(self.watch_silence())
         elif kind == "media" and self.sid:

@@ -11,14 +11,13 @@ class ReplyMemory:
     """Bounded in-memory maps; losing them on restart costs only a fuzzy match or a re-synthesis."""
 
     def __init__(self, senders: int = 10000, texts: int = 20000):
-        self._buttons: OrderedDict[str, list[dict]] = OrderedDict()
+        self._last: OrderedDict[str, list[dict]] = OrderedDict()  # sender -> the assistant's last messages
         self._texts: OrderedDict[str, str] = OrderedDict()
         self._limits = senders, texts
 
     def remember(self, sender: str, messages: list[dict]) -> list[dict]:
         """Note the replies; each gets the key under which its text can be spoken."""
-        buttons = next((m["buttons"] for m in reversed(messages) if m.get("buttons")), [])
-        _put(self._buttons, sender, buttons, self._limits[0])
+        _put(self._last, sender, messages, self._limits[0])
         for message in messages:
             if message.get("text"):
                 message["speech"] = key = text_key(message["text"])
@@ -26,7 +25,10 @@ class ReplyMemory:
         return messages
 
     def buttons(self, sender: str) -> list[dict]:
-        return self._buttons.get(sender, [])
+        return next((m["buttons"] for m in reversed(self._last.get(sender, [])) if m.get("buttons")), [])
+
+    def last_texts(self, sender: str) -> list[str]:
+        return [m["text"] for m in self._last.get(sender, []) if m.get("text")]
 
     def answer(self, sender: str, heard: str) -> str:
         """An answer (typed or recognised) that picks one of the last buttons becomes that button's payload."""
@@ -35,7 +37,7 @@ class ReplyMemory:
         return heard if picked is None else buttons[picked]["payload"]
 
     def forget(self, sender: str) -> None:
-        self._buttons.pop(sender, None)
+        self._last.pop(sender, None)
 
     def text(self, key: str) -> str | None:
         return self._texts.get(key)

@@ -66,6 +66,26 @@ class ZaloSettings:
 
 
 @dataclass(frozen=True)
+class NotifySettings:
+    enabled: bool = True  # needs cityapi's client key (CITYAPI_API_KEY) to read its events feed
+    poll_seconds: float = 2.0  # how often the events feed is read and due messages sent
+    quiet_from: int = 21  # Huế hours: nothing is pushed from 21:00…
+    quiet_until: int = 7  # …to 07:00; what falls there waits for the morning
+    reminder_hour: int = 8  # a clinic visit is recalled at 08:00 the day before
+    retry_seconds: tuple[float, ...] = (30, 120, 600, 3600, 6 * 3600)  # then shown to officers
+
+    @classmethod
+    def from_env(cls, env) -> "NotifySettings":
+        quiet = env.get("NOTIFY_QUIET_HOURS", "21-7").split("-")
+        retries = env.get("NOTIFY_RETRY_SECONDS")
+        return cls(enabled=env.get("NOTIFY_ENABLED", "1") != "0",
+                   poll_seconds=float(env.get("NOTIFY_POLL_SECONDS", cls.poll_seconds)),
+                   quiet_from=int(quiet[0]), quiet_until=int(quiet[1]),
+                   reminder_hour=int(env.get("NOTIFY_REMINDER_HOUR", cls.reminder_hour)),
+                   retry_seconds=tuple(float(s) for s in retries.split(",")) if retries else cls.retry_seconds)
+
+
+@dataclass(frozen=True)
 class Settings:
     rasa_url: str
     public_url: str
@@ -78,7 +98,9 @@ class Settings:
     hotline_reprompt_seconds: float = 10.0
     rasa_timeout: float = 30.0
     rasa_token: str | None = None  # Rasa's HTTP API: officers pause and resume conversations
-    console_database: str = "sqlite:///var/console.sqlite3"  # queue, transcripts, accounts (CONSOLE_DATABASE_URL)
+    # The gateway's own data, shared by its replicas: the console's queue and accounts, linked channels,
+    # notifications (GATEWAY_DATABASE_URL).
+    database: str = "sqlite:///var/gateway.sqlite3"
     console_recordings: Path = Path("var/console-recordings")  # citizens' voice notes, for officers
     cityapi_url: str = "http://127.0.0.1:8000"  # the citizen's reports beside the transcript
     officer_token: str | None = None  # cityapi's officer token: changing a report's status
@@ -87,6 +109,7 @@ class Settings:
     idle_requeue_minutes: float = 30.0  # …and then relieved of it: back to the queue
     telegram: TelegramSettings | None = None  # started when TELEGRAM_BOT_TOKEN is set
     zalo: ZaloSettings | None = None  # started when ZALO_APP_ID and ZALO_OA_SECRET are set
+    notify: NotifySettings = NotifySettings()
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -103,7 +126,7 @@ class Settings:
             hotline_end_silence_ms=int(env.get("HOTLINE_END_SILENCE_MS", "600")),
             hotline_reprompt_seconds=float(env.get("HOTLINE_REPROMPT_SECONDS", "10")),
             rasa_token=env.get("RASA_TOKEN") or None,
-            console_database=env.get("CONSOLE_DATABASE_URL") or f"sqlite:///{var / 'console.sqlite3'}",
+            database=env.get("GATEWAY_DATABASE_URL") or f"sqlite:///{var / 'gateway.sqlite3'}",
             console_recordings=var / "console-recordings",
             cityapi_url=env.get("CITYAPI_URL", "http://127.0.0.1:8000").rstrip("/"),
             officer_token=_officer_token(env.get("CITYAPI_OFFICER_TOKENS", "")),
@@ -112,6 +135,7 @@ class Settings:
             idle_requeue_minutes=float(env.get("CONSOLE_IDLE_REQUEUE_MINUTES", "30")),
             telegram=TelegramSettings.from_env(env),
             zalo=ZaloSettings.from_env(env, var),
+            notify=NotifySettings.from_env(env),
         )
 
 

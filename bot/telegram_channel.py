@@ -32,6 +32,7 @@ from .channel import (
     Inbox,
     Incoming,
     Pacer,
+    Undelivered,
     asks_location,
     asks_phone,
     receive,
@@ -190,7 +191,8 @@ class TelegramChannel:
         if message.contact is not None:
             own = message.contact.user_id is not None and message.from_user is not None \
                 and message.contact.user_id == message.from_user.id
-            return Incoming(sender, contact=message.contact.phone_number, own_contact=own)
+            return Incoming(sender, contact=message.contact.phone_number,
+                            vouched_phone=message.contact.phone_number if own else None)
         if message.photo:
             return Incoming(sender, photo=await self.download(message.photo[-1], MAX_PHOTO, PHOTO_TOO_LARGE))
         if message.document is not None and (message.document.mime_type or "").startswith("image/"):
@@ -251,23 +253,24 @@ class TelegramChannel:
         await self.call(chat_id, self.bot.send_message, text=text, reply_markup=keyboard({"text": text}, last=True))
 
     async def call(self, chat_id: int, method, **kwargs) -> None:
-        """One Bot API call to a chat at the allowed pace; Telegram's own 'retry after' is obeyed once."""
+        """One Bot API call to a chat at the allowed pace; Telegram's own 'retry after' is obeyed once. Raises
+        Undelivered: an officer or a notification is told, a conversation's answer is only logged (on_error)."""
         for attempt in (1, 2):
             try:
                 await self.pacer.send(str(chat_id), lambda: method(chat_id=chat_id, **kwargs))
                 return
             except RetryAfter as wait:
                 if attempt == 2:
-                    raise
+                    raise Undelivered("retry after") from None
                 log.warning("telegram asks us to wait %s s", wait.retry_after)
                 after = wait.retry_after
                 await asyncio.sleep(after.total_seconds() if isinstance(after, datetime.timedelta) else after)
             except Forbidden:
                 log.info("telegram chat %s blocked the assistant", chat_id)
-                return
+                raise Undelivered("blocked") from None
             except TelegramError as failure:
                 log.warning("telegram: a message to chat %s was not sent: %s", chat_id, type(failure).__name__)
-                return
+                raise Undelivered(type(failure).__name__) from None
 
     async def webhook(self, request: web.Request) -> web.Response:
         """Telegram's POST of one update, with the secret we gave it at set_webhook."""

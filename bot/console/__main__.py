@@ -17,7 +17,7 @@ MIN_PASSWORD = 10
 
 
 async def add_user(username: str, name: str, role: str, password: str) -> None:
-    store = ConsoleStore(create_engine(Settings.from_env().console_database))
+    store = ConsoleStore(create_engine(Settings.from_env().database))
     await store.create_schema()
     await store.add_officer(username, name, role, hash_password(password))
     await store.record(username, "account_created", detail=role)

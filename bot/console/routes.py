@@ -12,9 +12,8 @@ from aiohttp import web
 
 from actions.clients.fhir import ACCOUNT_SYSTEM
 from common.clock import LOCAL_TZ
-from common.database import create_engine
 
-from ..context import CALLS, CONSOLE, SETTINGS, Refused, json_object, json_response
+from ..context import CALLS, CONSOLE, DATABASE, IDENTITIES, SETTINGS, Refused, json_object, json_response, told_first
 from ..rasa import RasaUnavailable
 from ..webchat import valid_sender
 from . import auth
@@ -311,12 +310,14 @@ async def citizen_stream(request: web.Request) -> web.StreamResponse:
     if not valid_sender(sender):
         raise Refused(400, "Dạ, phiên trò chuyện không hợp lệ.")
     console = _console(request)
-    return await console.hub.stream_citizen(request, sender, await console.waiting_for(sender))
+    # What waited for the page to open again: officers' words, then notifications (bot/notify).
+    told = await told_first(request.app, await request.app[IDENTITIES].accounts(sender))
+    return await console.hub.stream_citizen(request, sender, await console.waiting_for(sender) + told)
 
 
 def setup(app: web.Application) -> None:
     settings = app[SETTINGS]
-    console = Console(app, ConsoleStore(create_engine(settings.console_database)), settings.console_recordings)
+    console = Console(app, ConsoleStore(app[DATABASE]), settings.console_recordings)
     app[CONSOLE] = console
     app[CALLS] = {}
     app.router.add_get("/console", page)
@@ -346,6 +347,5 @@ def setup(app: web.Application) -> None:
         yield
         watcher.cancel()
         await asyncio.gather(watcher, return_exceptions=True)
-        await console.store.engine.dispose()
 
     app.cleanup_ctx.append(_run)

@@ -19,7 +19,7 @@ from aiohttp import web
 from common.clock import utcnow
 from voice.codecs import SAMPLE_RATE, encode
 
-from ..channel import CHANNELS, Answer, deliver
+from ..channel import CHANNELS, Answer, Undelivered, deliver
 from ..context import CALLS, MEMORY, RASA
 from ..rasa import RasaUnavailable
 from .live import Hub
@@ -187,7 +187,7 @@ class Console:
                 signed = f"👤 Cán bộ {officer}:\n{text}" if officer else text
                 await deliver(self.app, sender, Answer([{"text": signed, "buttons": buttons}]))
                 delivery = "sent"
-        except (RasaUnavailable, OSError, KeyError, RuntimeError) as failure:
+        except (RasaUnavailable, Undelivered, OSError, KeyError, RuntimeError) as failure:
             log.warning("console: a reply to %s was not delivered: %s", sender, type(failure).__name__)
             delivery = "failed"
         await self.store.set_delivery(message_id, delivery)

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from common.clock import utcnow
 
+from ..channel import channel_of
+
 metadata = sa.MetaData()
 
 officers = sa.Table(
@@ -280,11 +282,3 @@ class ConsoleStore:
     async def audit_log(self) -> list[sa.Row]:
         async with self.engine.connect() as conn:
             return list(await conn.execute(sa.select(audit).order_by(audit.c.id)))
-
-
-def channel_of(sender: str) -> str:
-    if sender.startswith("web-"):
-        return "web"
-    if sender.startswith("call-"):
-        return "phone"
-    return sender.split(":", 1)[0]

@@ -170,7 +170,7 @@ async def book_appointment(request: web.Request) -> web.Response:
                 break
         await db.emit_event(conn, "appointment.booked", code, {
             "appointment_id": code, "slot_id": slot_id, "patient_id": patient_id,
-            "client": client,
+            "client": client, "account_id": details["account_id"],  # the chat to remind
         })
         resource = await _appointment(conn, code)
     return resource_response(request, resource, status=201)

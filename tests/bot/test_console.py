@@ -102,7 +102,7 @@ def test_accounts_are_made_by_a_command_with_a_long_enough_password(tmp_path, pa
                              "--role", "volunteer"], input=password + "\n", text=True, capture_output=True,
                             cwd=ROOT, env={"TROLYHUE_VAR": str(tmp_path), "PYTHONPATH": str(ROOT), "PATH": ""})
     assert result.returncode == code, result.stderr
-    assert (tmp_path / "console.sqlite3").exists() == (code == 0)
+    assert (tmp_path / "gateway.sqlite3").exists() == (code == 0)
 
 
 async def logged_in(client, username: str) -> dict:

@@ -7,7 +7,7 @@ from common.choices import match_choice
 
 YES_NO = ["Có", "Không"]
 PROBLEMS = ["Rác thải", "Đèn đường hỏng", "Cây đổ", "Gặp cán bộ"]
-# The bot's own confirmation buttons (domain.yml) and booking days (actions.wording.short_day).
+# The bot's own confirmation buttons (domain.yml) and booking days (common.wording.short_day).
 REPORT_SUMMARY = ["Gửi đi", "Sửa lại", "Thôi, không gửi"]
 BOOKING_SUMMARY = ["Đặt lịch", "Sửa lại", "Thôi"]
 DAYS = ["Thứ Hai 15/12", "Thứ Ba 16/12", "Thứ Tư 17/12"]

@@ -23,7 +23,7 @@ ZALO_APP = {"ZALO_APP_ID": "1234567890", "ZALO_APP_SECRET": "e2e-app-secret", "Z
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 300
 # Where the stack keeps its data: unset, scripts/start picks SQLite files and in-memory locks.
-STORES = ("DATABASE_URL", "ACTIONS_DATABASE_URL", "RASA_TRACKER_URL", "CONSOLE_DATABASE_URL", "REDIS_HOST",
+STORES = ("DATABASE_URL", "ACTIONS_DATABASE_URL", "RASA_TRACKER_URL", "GATEWAY_DATABASE_URL", "REDIS_HOST",
           "REDIS_PORT", "REDIS_PASSWORD")
 
 

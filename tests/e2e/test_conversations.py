@@ -15,7 +15,7 @@ from datetime import timedelta
 import aiohttp
 import pytest
 
-from actions.wording import WEEKDAYS
+from common.wording import WEEKDAYS
 from cityapi.seed import working_days
 from common import clock
 from tests.conftest import API_KEY

@@ -81,7 +81,7 @@ def deployment(tmp_path_factory, redis_port):
     databases = {name: asyncio.run(fresh_database(f"trolyhue_scale_{name}"))
                  for name in ("city", "actions", "rasa", "console")}
     stores = {"DATABASE_URL": databases["city"], "ACTIONS_DATABASE_URL": databases["actions"],
-              "RASA_TRACKER_URL": databases["rasa"], "CONSOLE_DATABASE_URL": databases["console"],
+              "RASA_TRACKER_URL": databases["rasa"], "GATEWAY_DATABASE_URL": databases["console"],
               "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis_port)}
     first = Stack(tmp_path_factory.mktemp("scale-first"), stores)
     second = first.another_rasa(tmp_path_factory.mktemp("scale-second"))

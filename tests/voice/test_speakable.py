@@ -8,7 +8,7 @@ PHONE = "không chín không năm, một hai ba, bốn năm sáu"
 
 @pytest.mark.parametrize("text, spoken", [
     ("Mã phản ánh: PA-2026-000123", f"Mã phản ánh: {CASE}."),
-    # as actions.wording writes it for reading back, and as citizens type it
+    # as common.wording writes it for reading back, and as citizens type it
     ("Cháu đọc lại: PA 2026 000 123", f"Cháu đọc lại: {CASE}."),
     ("mã pa2026000123 nghe", f"mã {CASE} nghe."),
     ("Mã lịch hẹn: LK-482913", "Mã lịch hẹn: L K, bốn tám hai, chín một ba."),

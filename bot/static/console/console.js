@@ -4,7 +4,8 @@ import { el, safeImageUrl } from "/static/chat/dom.js";
 
 const API = "/console/api";
 const CHANNELS = { web: "Web", phone: "Điện thoại", telegram: "Telegram", zalo: "Zalo" };
-const REASONS = { asked: "Bác xin gặp cán bộ", not_understood: "Trợ lý chưa hiểu", stuck: "Vướng khi điền" };
+const REASONS = { asked: "Bác xin gặp cán bộ", not_understood: "Trợ lý chưa hiểu", stuck: "Vướng khi điền",
+  undelivered: "Tin báo chưa gửi được" };
 const STATUSES = { received: "Đã tiếp nhận", in_progress: "Đang xử lý", resolved: "Đã xử lý xong",
                    rejected: "Không thuộc phạm vi" };
 const KNOWN = { user_name: "Tên", user_phone: "Điện thoại", category: "Loại việc", address: "Địa chỉ",

@@ -40,6 +40,12 @@ def spoken_phone(phone: str) -> str:
     return " ".join(phone_groups(phone))
 
 
+def masked_phone(phone: str) -> str:
+    """Shown back to a citizen so they recognise it, never whole: '0905123456' -> '0905 *** 456'."""
+    groups = phone_groups(phone)
+    return " ".join([groups[0], *["***" for _ in groups[1:-1]], groups[-1]])
+
+
 def day_text(day: date) -> str:
     return f"{WEEKDAYS[day.weekday()]}, {day.day}/{day.month}/{day.year}"
 
