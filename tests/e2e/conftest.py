@@ -47,7 +47,9 @@ class Stack:
                     "RASA_TOKEN": "e2e-" + API_KEY, "OUTBOX_INTERVAL": "1", "CITYAPI_TIMEOUT": "2",
                     # Google is out of reach here: speak with espeak-ng from the start.
                     "GTTS_ENABLED": "0", "HOTLINE_AUTH_TOKEN": HOTLINE_TOKEN,
-                    "HOTLINE_REPROMPT_SECONDS": "3"}
+                    "HOTLINE_REPROMPT_SECONDS": "3",
+                    # Notifications at once and at any hour: quiet hours are tested with the clock set.
+                    "NOTIFY_POLL_SECONDS": "0.5", "NOTIFY_QUIET_HOURS": "0-0"}
         for name in STORES:
             self.env.pop(name, None)
         self.env.update(stores or {})

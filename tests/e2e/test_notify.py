@@ -1,0 +1,111 @@
+"""Told without asking, through the whole stack: an officer changes a report in cityapi and exactly one message
+reaches the citizen's own chat — Telegram and Zalo through their servers on loopback, the web chat at its next
+visit — also with a second gateway running; a report filed from a call reaches the Telegram chat that shared
+the caller's number. Quiet hours, reminders and restarts, with the clock set: tests/bot/test_notify.py."""
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+
+from tests.conftest import API_KEY, OFFICER_TOKEN, free_port, wait_for
+from tests.e2e.conftest import HOTLINE_TOKEN, ROOT
+from tests.e2e.test_conversations import Chat
+from tests.e2e.test_telegram import citizen
+from tests.e2e.test_zalo import ZaloCitizen, texts
+from tests.phone import Caller
+from tests.telegram.emulator import text_of
+
+
+def file_report(stack, account: str) -> str:
+    """A report as the assistant files it for the chat `account` (Open311 with the client key)."""
+    form = urllib.parse.urlencode({"api_key": API_KEY, "service_code": "rac_thai", "lat": "16.4637",
+                                   "long": "107.5909", "description": "Rác đổ đầu kiệt ba ngày.",
+                                   "account_id": account}).encode()
+    with urllib.request.urlopen(f"{stack.city}/open311/v2/requests.json", form, timeout=10) as response:
+        return json.loads(response.read())[0]["service_request_id"]
+
+
+def officer_sets(stack, case: str, status: str, notes: str) -> None:
+    request = urllib.request.Request(
+        f"{stack.city}/officer/requests/{case}", method="PATCH",
+        data=json.dumps({"status": status, "status_notes": notes}).encode(),
+        headers={"Authorization": f"Bearer {OFFICER_TOKEN}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+
+
+def read_back(case: str) -> str:
+    return " ".join(["PA", case[3:7], case[8:11], case[11:]])
+
+
+def telegram_messages_about(chat, case: str, wait: float) -> list[dict]:
+    """Every message the chat got that names the case, after `wait` seconds more of listening."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        chat.poll()
+        time.sleep(0.2)
+    return [m for m in chat.received if read_back(case) in (m.get("text") or "")]
+
+
+async def test_a_report_filed_from_a_call_is_told_on_telegram_once_the_number_is_shared_there(stack, telegram):
+    number = f"+8490{random.randrange(10**7):07d}"
+    local = "0" + number[3:]
+    async with Caller(stack.gateway, HOTLINE_TOKEN, caller=number) as call:
+        await call.listen()  # the provider signed the caller's number: this call's account is that citizen's
+        case = file_report(stack, f"call-{call.call_sid}")
+
+    hai = citizen(telegram)
+    hai.say("/start")
+    hai.say(local)  # a number typed in a chat links nothing
+    assert read_back(case) not in hai.say("phản ánh của tui")
+    hai.send(contact={"phone_number": number, "first_name": "Hải", "user_id": hai.id + 1})  # somebody else's
+    hai.answer()
+    assert read_back(case) not in hai.say("phản ánh của tui")
+
+    hai.send(contact={"phone_number": number, "first_name": "Hải", "user_id": hai.id})  # their own
+    linked = text_of(hai.answer())
+    assert f"đã ghi nhận số {local[:4]} *** {local[-3:]} là của bác" in linked
+    assert read_back(case) in hai.say("phản ánh của tui")  # filed from the call, seen on Telegram
+
+    officer_sets(stack, case, "resolved", "Tổ vệ sinh đã dọn rác sáng nay.")
+    told = text_of(hai.answer(timeout=30))
+    assert f"phản ánh {read_back(case)} (rác thải) của bác đã xử lý xong" in told
+    assert "Tổ vệ sinh đã dọn rác sáng nay." in told
+    assert len(telegram_messages_about(hai, case, wait=4)) == 2  # "phản ánh của tui" and the one notice
+
+
+def test_each_change_reaches_its_chat_once_with_two_gateways_running(stack, telegram, zalo):
+    port = free_port()
+    second = subprocess.Popen([str(ROOT / ".venv" / "bin" / "python"), "-m", "bot", "--port", str(port)],
+                              cwd=ROOT, env={**stack.env, "GATEWAY_PORT": str(port)},
+                              stdout=stack.log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/health", second, "the second gateway")
+        mai = ZaloCitizen(stack, zalo)
+        assert "bác" in mai.say("xin chào")  # Zalo lets the OA answer within its window
+        thu = citizen(telegram)
+        thu.say("/start")
+        web = Chat(stack)
+        web.say("xin chào")
+        cases = {name: file_report(stack, account) for name, account in
+                 (("zalo", f"zalo:{mai.id}"), ("telegram", f"telegram:{thu.id}"), ("web", web.sender))}
+        for case in cases.values():
+            officer_sets(stack, case, "in_progress", "Đội vệ sinh sẽ xuống chiều nay.")
+
+        assert read_back(cases["zalo"]) in texts(mai.replies(timeout=30))
+        assert read_back(cases["telegram"]) in text_of(thu.answer(timeout=30))
+        time.sleep(4)  # both gateways have had rounds enough to send it twice, were that possible
+        assert len([m for m in zalo.sent_to(mai.id) if read_back(cases["zalo"]) in m.get("text", "")]) == 1
+        assert len(telegram_messages_about(thu, cases["telegram"], wait=0.5)) == 1
+        # The web chat's page was closed: told first thing when the citizen writes again, and once.
+        first = web.say("xin chào")
+        assert web.last[0]["text"].startswith(f"Dạ, trước tiên cháu báo bác: phản ánh {read_back(cases['web'])}")
+        assert "đang được xử lý" in first
+        assert read_back(cases["web"]) not in web.say("xin chào")
+    finally:
+        second.terminate()
+        second.wait(timeout=20)
