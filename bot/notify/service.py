@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)  # a send takes seconds; a gateway that died holding one gives it up after this
 PAGE = 500
+BATCH = 50
 
 
 class CityFeed:
@@ -123,9 +124,12 @@ class Notifier:
         if plan.is_quiet(now(), self.settings):
             return 0
         done = 0
-        for row in await self.store.claim_due(utcnow(), LEASE):
-            done += await self._send(row)
-        return done
+        while True:  # a backlog goes out batch after batch, not one batch a round
+            claimed = await self.store.claim_due(utcnow(), LEASE, BATCH)
+            for row in claimed:
+                done += await self._send(row)
+            if len(claimed) < BATCH:
+                return done
 
     async def _send(self, row) -> int:
         message = row.message
