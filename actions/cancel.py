@@ -1,4 +1,5 @@
-"""Cancelling a clinic visit: pick one of the sender's upcoming appointments, confirm, cancel."""
+"""A citizen's clinic visits: listing the upcoming ones ("lịch khám của tui"), and cancelling one: pick, confirm,
+cancel. Visits booked from any of the citizen's linked accounts count."""
 from __future__ import annotations
 
 import asyncio
@@ -8,7 +9,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 
 from common.clock import local_now
 from common.text import booking_code_in
-from common.wording import when_text
+from common.wording import spoken_code, when_text
 
 from . import forms
 from .forms import CityAction, TaskFormValidation, accounts, entity, intent, payload_button
@@ -94,3 +95,17 @@ class ActionCancelAppointment(CityAction):
         cancelled = await (await services()).fhir.cancel(code)
         dispatcher.utter_message(response="utter_cancelled", code=code, when=when_text(cancelled["start"]))
         return forms.clear("cancel_form")
+
+
+class ActionMyAppointments(CityAction):
+    def name(self) -> str:
+        return "action_my_appointments"
+
+    async def act(self, dispatcher, tracker, domain) -> list:
+        upcoming = await _upcoming(tracker)
+        if not upcoming:
+            dispatcher.utter_message(response="utter_no_appointments")
+            return []
+        lines = "\n".join(f"• {_label(a)} (mã {spoken_code(a['id'])})" for a in upcoming)
+        dispatcher.utter_message(response="utter_my_appointments", lines=lines)
+        return []

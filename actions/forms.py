@@ -108,10 +108,16 @@ def clear(form: str) -> list[SlotSet]:
 MAX_ACCOUNTS = 30
 
 
+def identity(tracker) -> dict | None:
+    """The sender's links to one citizen, as the gateway found them (bot/identity.py); None when not linked."""
+    found = (tracker.latest_message.get("metadata") or {}).get("identity")
+    return found if isinstance(found, dict) else None
+
+
 def accounts(tracker) -> list[str]:
     """The citizen's chat accounts: this one, then those the gateway found linked to it by a phone number a
     channel vouched for (bot/identity.py), whose reports and visits are theirs too."""
-    linked = (tracker.latest_message.get("metadata") or {}).get("accounts")
+    linked = (identity(tracker) or {}).get("accounts")
     if not isinstance(linked, list):
         return [tracker.sender_id]
     others = [a for a in linked if isinstance(a, str) and a and a != tracker.sender_id]

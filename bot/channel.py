@@ -39,7 +39,8 @@ NOT_A_PHONE = "Dạ, số điện thoại ni cháu chưa đọc được ạ. B�
 FLOODED = "Dạ, bác gửi nhanh quá, cháu trả lời không kịp. Bác chờ cháu trả lời xong rồi nhắn tiếp giúp cháu nghe."
 # Asks whose answer a chat app can give with one tap: the asks name the web chat's button, or ask for a phone.
 ASKS_LOCATION = "📍 Gửi vị trí"
-_ASKS_PHONE = ("xin số điện thoại",)
+_ASKS_PHONE = ("xin số điện thoại",)  # a form waits for the number
+SHARE_PHONE = "📞 Gửi số điện thoại"  # named where the assistant asks a chat app to share it, to link the channel
 _IMAGE_TYPES = ((b"\xff\xd8\xff", "jpg"), (b"\x89PNG\r\n\x1a\n", "png"), (b"GIF8", "gif"))
 
 
@@ -195,7 +196,7 @@ async def link(app: web.Application, incoming: Incoming) -> dict | None:
 
 def _asked_phone(app: web.Application, sender: str) -> bool:
     """Whether the assistant's last words asked this sender for a phone number (a form is waiting for it)."""
-    return any(asks_phone(text) for text in app[MEMORY].last_texts(sender))
+    return any(_form_asks_phone(text) for text in app[MEMORY].last_texts(sender))
 
 
 def asks_location(text: str) -> bool:
@@ -203,6 +204,11 @@ def asks_location(text: str) -> bool:
 
 
 def asks_phone(text: str) -> bool:
+    """The message asks for a phone number: a chat app offers its button that shares the citizen's own."""
+    return SHARE_PHONE in text or _form_asks_phone(text)
+
+
+def _form_asks_phone(text: str) -> bool:
     folded = text.lower()
     return any(ask in folded for ask in _ASKS_PHONE)
 

@@ -52,9 +52,10 @@ async def converse(app: web.Application, sender: str, said: str, metadata: dict 
     Messages addressed to the gateway are carried out here. `voice`: the recording (16 kHz PCM) `said` was heard
     in, for an officer. Raises RasaUnavailable."""
     memory, console, identities = app[MEMORY], app[CONSOLE], app[IDENTITIES]
-    accounts = await identities.accounts(sender)
-    if len(accounts) > 1:  # the actions list what the citizen filed or booked on any linked channel
-        metadata = {**(metadata or {}), "accounts": accounts}
+    profile = await identities.profile(sender)
+    if profile is not None:  # the actions list what the citizen filed or booked on any linked channel
+        metadata = {**(metadata or {}), "identity": profile}
+    accounts = profile["accounts"] if profile else [sender]
     held = await console.citizen_said(sender, said, voice)  # an officer holds it: Rasa is paused and records it
     # An officer reads the words as said; the assistant gets a button's payload when they pick one.
     replies = await app[RASA].send(sender, said if held else memory.answer(sender, said), metadata)
@@ -68,6 +69,10 @@ async def converse(app: web.Application, sender: str, said: str, metadata: dict 
             await identities.unlink(sender)
         if custom.get("handoff") is not None:  # actions/conversation.py: to a person
             await console.handed_off(sender, custom["handoff"])
+        if custom.get("unlink") is not None:  # actions/links.py: "bỏ liên kết"
+            await identities.unlink(sender)
+        if custom.get("notify_via") is not None:  # actions/links.py: "báo cho tui qua Zalo"
+            await identities.choose(sender, str(custom["notify_via"]))
     visible = [r for r in replies if "custom" not in r]
     if not held:
         visible = await told_first(app, accounts) + visible

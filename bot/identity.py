@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from common.clock import utcnow
 from common.database import insert_for
+from common.wording import masked_phone
 
 from .channel import channel_of
 
@@ -74,14 +75,19 @@ class Identities:
             others = [row.sender for row in rows if row.sender != sender]
         return [sender, *others]
 
-    async def channels(self, sender: str) -> list[str]:
-        """The channels linked to this sender's citizen (none when it is linked to nobody)."""
+    async def profile(self, sender: str) -> dict | None:
+        """What the assistant may know of the sender's links (None: linked to nobody): the number masked, the
+        channels, the one chosen for notifications, and the accounts whose reports and visits are theirs."""
         async with self.engine.connect() as conn:
             phone = await self._phone(conn, sender)
             if phone is None:
-                return []
-            rows = await conn.execute(sa.select(links.c.sender).where(links.c.phone == phone))
-            return sorted({channel_of(row.sender) for row in rows})
+                return None
+            rows = list(await conn.execute(sa.select(links.c.sender).where(links.c.phone == phone)
+                                           .order_by(links.c.seen_at.desc()).limit(MAX_ACCOUNTS)))
+            chosen = await conn.scalar(sa.select(choices.c.channel).where(choices.c.phone == phone))
+        others = [row.sender for row in rows if row.sender != sender]
+        return {"phone": masked_phone(phone), "channels": sorted({channel_of(s) for s in [sender, *others]}),
+                "notify_via": chosen, "accounts": [sender, *others]}
 
     async def choose(self, sender: str, channel: str) -> bool:
         """Notifications to this citizen go to `channel` from now on; False when none of theirs is linked there."""

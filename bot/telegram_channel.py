@@ -27,6 +27,7 @@ from .channel import (
     FLOODED,
     MAX_PHOTO,
     PHOTO_TOO_LARGE,
+    SHARE_PHONE,
     UNSUPPORTED,
     Answer,
     Inbox,
@@ -46,7 +47,6 @@ log = logging.getLogger(__name__)
 
 TELEGRAM = web.AppKey("telegram", object)  # the running TelegramChannel
 SEND_LOCATION = "📍 Gửi vị trí"
-SEND_PHONE = "📞 Gửi số điện thoại"
 ALWAYS = ("Nói lại", "Gặp cán bộ")  # the keyboard when an answer offers no choices: a person is one tap away
 MAX_VOICE_NOTE = 1024 * 1024  # larger OGG/Opus files show as a file, not a voice note
 MAX_CALLBACK_DATA = 64
@@ -74,7 +74,7 @@ def keyboard(message: dict, last: bool):
     if asks_location(text):
         rows.insert(0, [KeyboardButton(SEND_LOCATION, request_location=True)])
     if asks_phone(text):
-        rows.insert(0, [KeyboardButton(SEND_PHONE, request_contact=True)])
+        rows.insert(0, [KeyboardButton(SHARE_PHONE, request_contact=True)])
     rows = rows or [[KeyboardButton(title) for title in ALWAYS]]
     return ReplyKeyboardMarkup(rows, resize_keyboard=True, is_persistent=not buttons)
 
