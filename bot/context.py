@@ -59,7 +59,8 @@ async def converse(app: web.Application, sender: str, said: str, metadata: dict 
     held = await console.citizen_said(sender, said, voice)  # an officer holds it: Rasa is paused and records it
     # An officer reads the words as said; the assistant gets a button's payload when they pick one.
     replies = await app[RASA].send(sender, said if held else memory.answer(sender, said), metadata)
-    await identities.seen(sender)
+    if profile is not None:
+        await identities.seen(sender)
     for reply in replies:
         custom = reply.get("custom") or {}
         if custom.get("forget") is not None:  # actions/privacy.py: the citizen asked to be forgotten

@@ -33,6 +33,7 @@ choices = sa.Table(
 )
 
 MAX_ACCOUNTS = 30  # a hotline caller gets an account a call; the most recent ones are enough
+PUSHED = ("telegram", "zalo")  # chat apps the assistant can write to unasked
 
 
 class Identities:
@@ -104,8 +105,8 @@ class Identities:
         return {channel_of(row.sender) for row in rows}
 
     async def recipient(self, account: str) -> str:
-        """Where to tell the owner of `account`: their chosen channel, else the account they used last (which may
-        be a web chat or a call: the message then waits for their next visit)."""
+        """Where to tell the owner of `account`: the channel they chose, else the chat app they used last, else
+        the account they used last (a web chat or a call: the message then waits for their next visit)."""
         async with self.engine.connect() as conn:
             phone = await self._phone(conn, account)
             if phone is None:
@@ -113,6 +114,6 @@ class Identities:
             chosen = await conn.scalar(sa.select(choices.c.channel).where(choices.c.phone == phone))
             rows = list(await conn.execute(sa.select(links.c.sender).where(links.c.phone == phone)
                                            .order_by(links.c.seen_at.desc(), links.c.linked_at.desc())))
-        senders = [row.sender for row in rows]
-        return next((s for s in senders if channel_of(s) == chosen), senders[0] if senders else account)
-
+        senders = [row.sender for row in rows] or [account]
+        return next((s for s in senders if channel_of(s) == chosen), None) \
+            or next((s for s in senders if channel_of(s) in PUSHED), senders[0])

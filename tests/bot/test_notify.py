@@ -204,17 +204,23 @@ async def test_one_citizen_across_channels(aiohttp_client, city, tmp_path, clock
     identities = client.server.app[IDENTITIES]
     await identities.link("call-CA1", "0905123456", "phone")
     assert await identities.accounts("telegram:7") == ["telegram:7"]  # not linked: itself alone
+    assert await identities.recipient("call-CA1") == "call-CA1"  # no chat app: the next call
     clock_at(at("2026-12-02T10:05"))
     await identities.link("telegram:7", "0905123456", "telegram")
-    assert await identities.accounts("telegram:7") == ["telegram:7", "call-CA1"]
-    assert await identities.recipient("call-CA1") == "telegram:7"  # the channel used last
-    assert not await identities.choose("telegram:7", "zalo")  # no Zalo linked
+    await identities.link("zalo:9", "0905123456", "zalo")
+    assert await identities.accounts("telegram:7") == ["telegram:7", "zalo:9", "call-CA1"]
+    profile = await identities.profile("call-CA1")
+    assert profile["phone"] == "0905 *** 456" and profile["channels"] == ["phone", "telegram", "zalo"]
     clock_at(at("2026-12-02T10:10"))
+    await identities.seen("telegram:7")
+    assert await identities.recipient("call-CA1") == "telegram:7"  # the chat app used last
     await identities.seen("call-CA1")
+    assert await identities.recipient("call-CA1") == "telegram:7"  # a call cannot be pushed to
+    assert await identities.choose("call-CA1", "zalo")
+    assert await identities.recipient("call-CA1") == "zalo:9"  # the one they chose
+    assert not await identities.choose("web-nobody-0001", "zalo")  # not linked: nothing to choose for
+    assert await identities.unlink("zalo:9") and await identities.unlink("telegram:7")
+    assert await identities.accounts("call-CA1") == ["call-CA1"]
     assert await identities.recipient("call-CA1") == "call-CA1"
-    assert await identities.choose("call-CA1", "telegram")
-    assert await identities.recipient("call-CA1") == "telegram:7"  # the one they chose
-    assert await identities.unlink("telegram:7")
-    assert await identities.accounts("call-CA1") == ["call-CA1"] and await identities.recipient("call-CA1") == \
-        "call-CA1"
+    assert await identities.profile("telegram:7") is None
     await notifier.close()

@@ -15,9 +15,9 @@ from datetime import timedelta
 import aiohttp
 import pytest
 
-from common.wording import WEEKDAYS
 from cityapi.seed import working_days
 from common import clock
+from common.wording import WEEKDAYS
 from tests.conftest import API_KEY
 from tests.e2e.conftest import post_json
 

@@ -1,11 +1,12 @@
 """Told without asking, through the whole stack: an officer changes a report in cityapi and exactly one message
 reaches the citizen's own chat — Telegram and Zalo through their servers on loopback, the web chat at its next
-visit — also with a second gateway running; a report filed from a call reaches the Telegram chat that shared
-the caller's number. Quiet hours, reminders and restarts, with the clock set: tests/bot/test_notify.py."""
+visit — also with a second gateway running; a report filed by voice on the hotline reaches the Telegram chat
+that shared the caller's number. Quiet hours, reminders and restarts, with the clock set: tests/bot/test_notify.py."""
 from __future__ import annotations
 
 import json
 import random
+import sqlite3
 import subprocess
 import time
 import urllib.parse
@@ -13,11 +14,13 @@ import urllib.request
 
 from tests.conftest import API_KEY, OFFICER_TOKEN, free_port, wait_for
 from tests.e2e.conftest import HOTLINE_TOKEN, ROOT
-from tests.e2e.test_conversations import Chat
+from tests.e2e.test_conversations import CASE_ID, Chat
+from tests.e2e.test_hotline import speech, tracker
 from tests.e2e.test_telegram import citizen
 from tests.e2e.test_zalo import ZaloCitizen, texts
 from tests.phone import Caller
 from tests.telegram.emulator import text_of
+from voice.codecs import SAMPLE_RATE
 
 
 def file_report(stack, account: str) -> str:
@@ -38,6 +41,50 @@ def officer_sets(stack, case: str, status: str, notes: str) -> None:
         assert response.status == 200
 
 
+# What a caller answers to each question of the report form: a key for a choice, else words.
+SPOKEN_ANSWERS = {"category": ("key", "Rác"), "address": ("say", "đường Lê Lợi gần cầu Trường Tiền"),
+                  "description": ("say", "rác đổ đầy đầu kiệt ba ngày rồi chưa ai dọn"),
+                  "photo": ("key", "Không có ảnh"), "report_phone": ("key", "Bỏ qua"),
+                  "report_confirmed": ("key", "Gửi đi")}
+
+
+async def report_by_voice(stack, call: Caller) -> str:
+    """File a report on the phone as a caller does: key 1, then keys for the choices and speech for the rest,
+    each answer given to the question the assistant asked (read from its tracker); the case code it read out."""
+    await call.press("1")  # "phím 1: Phản ánh sự việc"
+    await call.listen()
+    for _ in range(12):
+        state = tracker(stack, call)
+        said = [e for e in state["events"] if e["event"] == "bot"][-1]
+        found = CASE_ID.search(said.get("text") or "")
+        if found:
+            return found.group()
+        how, answer = SPOKEN_ANSWERS[state["slots"]["requested_slot"]]
+        if how == "say":
+            await call.say(speech(answer), SAMPLE_RATE)
+        else:
+            titles = [b["title"] for b in (said.get("data") or {}).get("buttons") or []]
+            await call.press(str(next(i for i, t in enumerate(titles, 1) if answer.lower() in t.lower())))
+        await call.listen()
+    raise AssertionError(f"no report filed: {said}")
+
+
+def notice_state(stack, case: str) -> str | None:
+    """The state of the latest notification about `case` in the gateway's database."""
+    with sqlite3.connect(stack.var / "gateway.sqlite3") as db:
+        row = db.execute("SELECT state FROM notifications WHERE subject = ? ORDER BY id DESC", (case,)).fetchone()
+    return row[0] if row else None
+
+
+def wait_until(condition, timeout: float = 20) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
 def read_back(case: str) -> str:
     return " ".join(["PA", case[3:7], case[8:11], case[11:]])
 
@@ -51,12 +98,19 @@ def telegram_messages_about(chat, case: str, wait: float) -> list[dict]:
     return [m for m in chat.received if read_back(case) in (m.get("text") or "")]
 
 
-async def test_a_report_filed_from_a_call_is_told_on_telegram_once_the_number_is_shared_there(stack, telegram):
+async def test_a_report_filed_by_voice_on_the_hotline_is_told_on_telegram_once_the_number_is_shared_there(
+        stack, telegram):
     number = f"+8490{random.randrange(10**7):07d}"
     local = "0" + number[3:]
     async with Caller(stack.gateway, HOTLINE_TOKEN, caller=number) as call:
         await call.listen()  # the provider signed the caller's number: this call's account is that citizen's
-        case = file_report(stack, f"call-{call.call_sid}")
+        case = await report_by_voice(stack, call)
+    # No chat app linked yet: the change waits for the caller's next call, and is said before the greeting.
+    officer_sets(stack, case, "in_progress", "Đã giao tổ vệ sinh phường.")
+    assert wait_until(lambda: notice_state(stack, case) == "waiting")
+    async with Caller(stack.gateway, HOTLINE_TOKEN, caller=number) as again:
+        await again.listen()
+        assert notice_state(stack, case) == "sent"
 
     hai = citizen(telegram)
     hai.say("/start")
@@ -76,6 +130,7 @@ async def test_a_report_filed_from_a_call_is_told_on_telegram_once_the_number_is
     assert f"phản ánh {read_back(case)} (rác thải) của bác đã xử lý xong" in told
     assert "Tổ vệ sinh đã dọn rác sáng nay." in told
     assert len(telegram_messages_about(hai, case, wait=4)) == 2  # "phản ánh của tui" and the one notice
+    assert notice_state(stack, case) == "sent"
 
 
 def test_each_change_reaches_its_chat_once_with_two_gateways_running(stack, telegram, zalo):
