@@ -132,6 +132,15 @@ async def test_a_report_filed_by_voice_on_the_hotline_is_told_on_telegram_once_t
     assert len(telegram_messages_about(hai, case, wait=4)) == 2  # "phản ánh của tui" and the one notice
     assert notice_state(stack, case) == "sent"
 
+    # The citizen sees the link, chooses among linked channels only, and undoes it.
+    links = hai.say("liên kết của tui")
+    assert f"số {local[:4]} *** {local[-3:]} của bác đang liên kết với: tổng đài, Telegram" in links
+    assert "chưa liên kết" in hai.say("báo cho tui qua zalo")
+    assert "qua Telegram" in hai.say("có tin chi thì báo qua telegram nghe")
+    assert "đã bỏ liên kết" in hai.say("bỏ liên kết")
+    assert read_back(case) not in hai.say("phản ánh của tui")
+    assert "chưa liên kết" in hai.say("liên kết của tui")
+
 
 def test_each_change_reaches_its_chat_once_with_two_gateways_running(stack, telegram, zalo):
     port = free_port()
