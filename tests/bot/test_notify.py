@@ -136,14 +136,20 @@ async def test_two_gateways_and_a_restart_tell_each_change_once(aiohttp_client, 
 
 async def test_nothing_is_pushed_in_the_quiet_hours_and_it_goes_at_seven(aiohttp_client, city, tmp_path, clock_at):
     clock_at(at("2026-12-02T22:00"))
-    _, notifier = await gateway(aiohttp_client, tmp_path, city)
+    client, notifier = await gateway(aiohttp_client, tmp_path, city)
+    page = await client.get("/api/stream", params={"sender": WEB})  # the citizen's web chat stays open
     case = await file_report(city, account_id=WEB)
     await officer_update(city, case, "resolved", "Đã dọn.")
     assert await round_of(notifier) == 0
     clock_at(at("2026-12-03T06:59"))
     assert await round_of(notifier) == 0 and [r.state for r in await rows(notifier)] == ["pending"]
     clock_at(at("2026-12-03T07:00"))
-    assert await round_of(notifier) == 1 and [r.state for r in await rows(notifier)] == ["waiting"]
+    assert await round_of(notifier) == 1 and [r.state for r in await rows(notifier)] == ["sent"]
+    line = b""
+    while not line.startswith(b"data:"):  # the first thing the open page was given: at 07:00
+        line = await asyncio.wait_for(page.content.readline(), 10)
+    assert json.loads(line[5:])["text"].startswith(f"Dạ, phản ánh {plan.spoken_code(case)}")
+    page.close()
 
 
 async def _book(city, day: str, account: str) -> str:

@@ -59,6 +59,7 @@ class Stack:
         self.log = (var / "stack.log").open("ab")
         self.extra: list[subprocess.Popen] = []
         self.cityapi: subprocess.Popen | None = None  # once restarted by a test; before, scripts/start's
+        self.gateway_process: subprocess.Popen | None = None  # likewise
 
     def another_rasa(self, var: Path) -> Stack:
         """One more Rasa server beside this stack's, on its stores and its action server."""
@@ -126,6 +127,35 @@ class Stack:
                 return
             time.sleep(0.2)
         raise AssertionError("cityapi did not stop")
+
+    def stop_gateway(self) -> None:
+        """Stop the gateway (scripts/start's, or the one a test started) and wait until its port is free."""
+        if self.gateway_process is None:
+            os.kill(int((self.var / "run" / "gateway.pid").read_text()), signal.SIGTERM)
+        else:
+            self.gateway_process.terminate()
+            self.gateway_process.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{self.gateway}/health", timeout=1)
+            except (urllib.error.URLError, ConnectionError):
+                return
+            time.sleep(0.2)
+        raise AssertionError("the gateway did not stop")
+
+    def gateway_on(self, port: int) -> subprocess.Popen:
+        """A gateway process on `port`, as scripts/start runs it (on this stack's services and data)."""
+        env = {**self.env, "CITYAPI_URL": self.city, "RASA_URL": self.rasa, "GATEWAY_PORT": str(port)}
+        process = subprocess.Popen([str(ROOT / ".venv" / "bin" / "python"), "-m", "bot", "--port", str(port)],
+                                   cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.extra.append(process)
+        wait_for(f"http://127.0.0.1:{port}/health", process, "gateway", timeout=60)
+        return process
+
+    def start_gateway(self) -> None:
+        """The gateway again, on its port."""
+        self.gateway_process = self.gateway_on(self.ports["GATEWAY_PORT"])
 
     def restart_cityapi(self) -> None:
         env = {"DATABASE_URL": f"sqlite:///{self.var / 'cityapi.sqlite3'}", **self.env}

@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
-import subprocess
 import time
 import urllib.parse
 import urllib.request
 
-from tests.conftest import API_KEY, OFFICER_TOKEN, free_port, wait_for
-from tests.e2e.conftest import HOTLINE_TOKEN, ROOT
+from tests.conftest import API_KEY, OFFICER_TOKEN, free_port
+from tests.e2e.conftest import HOTLINE_TOKEN
 from tests.e2e.test_conversations import CASE_ID, Chat
 from tests.e2e.test_hotline import speech, tracker
 from tests.e2e.test_telegram import citizen
@@ -143,12 +142,8 @@ async def test_a_report_filed_by_voice_on_the_hotline_is_told_on_telegram_once_t
 
 
 def test_each_change_reaches_its_chat_once_with_two_gateways_running(stack, telegram, zalo):
-    port = free_port()
-    second = subprocess.Popen([str(ROOT / ".venv" / "bin" / "python"), "-m", "bot", "--port", str(port)],
-                              cwd=ROOT, env={**stack.env, "GATEWAY_PORT": str(port)},
-                              stdout=stack.log, stderr=subprocess.STDOUT)
+    second = stack.gateway_on(free_port())  # on the same gateway database
     try:
-        wait_for(f"http://127.0.0.1:{port}/health", second, "the second gateway")
         mai = ZaloCitizen(stack, zalo)
         assert "bác" in mai.say("xin chào")  # Zalo lets the OA answer within its window
         thu = citizen(telegram)
@@ -170,6 +165,33 @@ def test_each_change_reaches_its_chat_once_with_two_gateways_running(stack, tele
         assert web.last[0]["text"].startswith(f"Dạ, trước tiên cháu báo bác: phản ánh {read_back(cases['web'])}")
         assert "đang được xử lý" in first
         assert read_back(cases["web"]) not in web.say("xin chào")
+
+        # The second gateway alone tells what changes while the first is down; the first, back, repeats nothing.
+        stack.stop_gateway()
+        try:
+            officer_sets(stack, cases["telegram"], "resolved", "Đã dọn xong.")
+            assert "đã xử lý xong" in text_of(thu.answer(timeout=30))
+        finally:
+            stack.start_gateway()
+        assert len(telegram_messages_about(thu, cases["telegram"], wait=4)) == 2
+        assert len([m for m in zalo.sent_to(mai.id) if read_back(cases["zalo"]) in m.get("text", "")]) == 1
     finally:
         second.terminate()
         second.wait(timeout=20)
+
+
+def test_a_change_made_while_the_gateway_is_down_is_told_once_after_it_restarts(stack, telegram):
+    thu = citizen(telegram)
+    thu.say("/start")
+    case = file_report(stack, f"telegram:{thu.id}")
+    stack.stop_gateway()
+    try:
+        officer_sets(stack, case, "rejected", "Việc ni thuộc Công ty Điện lực, đã chuyển giúp bác.")
+        time.sleep(1)
+    finally:
+        stack.start_gateway()  # the stack goes on for the other tests whatever happens
+    told = text_of(thu.answer(timeout=60))
+    assert f"phản ánh {read_back(case)} (rác thải) của bác không thuộc phạm vi xử lý" in told
+    stack.stop_gateway()  # and once more: nothing is said twice
+    stack.start_gateway()
+    assert len(telegram_messages_about(thu, case, wait=4)) == 1
