@@ -93,6 +93,8 @@ def test_an_officer_takes_over_a_web_chat_in_the_browser(stack, officers):  # no
         # The citizen answers with a button, then with text that must stay text in the console.
         citizen.get_by_test_id("choice").filter(has_text="Hỏi phản ánh").last.click()
         expect(lan.get_by_test_id("transcript")).to_contain_text("Hỏi phản ánh", timeout=20000)
+        # The officer sees it before the chat's request has returned: a chat still waiting ignores Enter.
+        expect(citizen.get_by_test_id("send")).to_be_enabled(timeout=20000)
         citizen.get_by_test_id("input").fill(HOSTILE)
         citizen.get_by_test_id("input").press("Enter")
         expect(lan.get_by_test_id("transcript").locator("li").last).to_have_text(
