@@ -65,16 +65,17 @@ class Identities:
     async def _phone(self, conn, sender: str) -> str | None:
         return await conn.scalar(sa.select(links.c.phone).where(links.c.sender == sender))
 
+    async def _linked(self, conn, phone: str) -> tuple[list[str], str | None]:
+        """The citizen's accounts, most recently used first, and the channel they chose to be told on."""
+        rows = await conn.execute(sa.select(links.c.sender).where(links.c.phone == phone)
+                                  .order_by(links.c.seen_at.desc(), links.c.linked_at.desc()))
+        chosen = await conn.scalar(sa.select(choices.c.channel).where(choices.c.phone == phone))
+        return [row.sender for row in rows], chosen
+
     async def accounts(self, sender: str) -> list[str]:
         """The sender and every account linked to the same citizen, most recently used first."""
-        async with self.engine.connect() as conn:
-            phone = await self._phone(conn, sender)
-            if phone is None:
-                return [sender]
-            rows = await conn.execute(sa.select(links.c.sender).where(links.c.phone == phone)
-                                      .order_by(links.c.seen_at.desc()).limit(MAX_ACCOUNTS))
-            others = [row.sender for row in rows if row.sender != sender]
-        return [sender, *others]
+        profile = await self.profile(sender)
+        return profile["accounts"] if profile else [sender]
 
     async def profile(self, sender: str) -> dict | None:
         """What the assistant may know of the sender's links (None: linked to nobody): the number masked, the
@@ -83,26 +84,20 @@ class Identities:
             phone = await self._phone(conn, sender)
             if phone is None:
                 return None
-            rows = list(await conn.execute(sa.select(links.c.sender).where(links.c.phone == phone)
-                                           .order_by(links.c.seen_at.desc()).limit(MAX_ACCOUNTS)))
-            chosen = await conn.scalar(sa.select(choices.c.channel).where(choices.c.phone == phone))
-        others = [row.sender for row in rows if row.sender != sender]
-        return {"phone": masked_phone(phone), "channels": sorted({channel_of(s) for s in [sender, *others]}),
-                "notify_via": chosen, "accounts": [sender, *others]}
+            senders, chosen = await self._linked(conn, phone)
+        others = [s for s in senders if s != sender]
+        return {"phone": masked_phone(phone), "channels": sorted({channel_of(s) for s in senders}),
+                "notify_via": chosen, "accounts": [sender, *others][:MAX_ACCOUNTS]}
 
     async def choose(self, sender: str, channel: str) -> bool:
         """Notifications to this citizen go to `channel` from now on; False when none of theirs is linked there."""
         async with self.engine.begin() as conn:
             phone = await self._phone(conn, sender)
-            if phone is None or channel not in await self._channels_of(conn, phone):
+            if phone is None or channel not in {channel_of(s) for s in (await self._linked(conn, phone))[0]}:
                 return False
             await conn.execute(insert_for(conn, choices).values(phone=phone, channel=channel)
                                .on_conflict_do_update(index_elements=["phone"], set_={"channel": channel}))
             return True
-
-    async def _channels_of(self, conn, phone: str) -> set[str]:
-        rows = await conn.execute(sa.select(links.c.sender).where(links.c.phone == phone))
-        return {channel_of(row.sender) for row in rows}
 
     async def recipient(self, account: str) -> str:
         """Where to tell the owner of `account`: the channel they chose, else the chat app they used last, else
@@ -111,9 +106,7 @@ class Identities:
             phone = await self._phone(conn, account)
             if phone is None:
                 return account
-            chosen = await conn.scalar(sa.select(choices.c.channel).where(choices.c.phone == phone))
-            rows = list(await conn.execute(sa.select(links.c.sender).where(links.c.phone == phone)
-                                           .order_by(links.c.seen_at.desc(), links.c.linked_at.desc())))
-        senders = [row.sender for row in rows] or [account]
+            senders, chosen = await self._linked(conn, phone)
+        senders = senders or [account]
         return next((s for s in senders if channel_of(s) == chosen), None) \
             or next((s for s in senders if channel_of(s) in PUSHED), senders[0])

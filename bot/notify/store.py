@@ -113,9 +113,3 @@ class NotifyStore:
                 if done.rowcount:
                     taken.append(row)
         return taken
-
-    async def counts(self) -> dict[str, int]:
-        n = notifications
-        async with self.engine.connect() as conn:
-            rows = await conn.execute(sa.select(n.c.state, sa.func.count()).group_by(n.c.state))
-            return {state: count for state, count in rows}
