@@ -12,6 +12,8 @@ from actions.links import ActionNotifyVia, ActionShowLinks, ActionUnlink
 from common.clock import local_now
 from tests.actions.conftest import said, tracker
 
+pytestmark = pytest.mark.clock  # also run at fixed instants (scripts/test)
+
 LINKED = {"phone": "0905 *** 456", "channels": ["phone", "telegram"], "notify_via": None,
           "accounts": ["telegram:7", "call-CA1"]}
 

@@ -21,6 +21,8 @@ from common.clock import LOCAL_TZ
 from tests.cityapi.helpers import AUTH, FHIR, appointment, file_report, officer_update, search
 from tests.conftest import API_KEY, TEST_ENV, free_port
 
+pytestmark = pytest.mark.clock  # also run at fixed instants (scripts/test)
+
 QUIET = NotifySettings()
 WEB = "web-notify-0001"
 
@@ -61,7 +63,9 @@ def test_a_visit_is_recalled_the_day_before_at_eight():
 
 
 @pytest.fixture
-async def city(aiohttp_client, tmp_path):
+async def city(aiohttp_client, tmp_path, clock_at):
+    """cityapi, its clinic slots made from a fixed Wednesday (tests set the clock on from there)."""
+    clock_at(at("2026-12-02T10:00"))
     settings = CitySettings.from_env({**TEST_ENV, "DATABASE_URL": f"sqlite:///{tmp_path / 'city.sqlite3'}"})
     return await aiohttp_client(make_city(settings))
 
