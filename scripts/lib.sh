@@ -111,8 +111,9 @@ train_if_changed() {
 
 nlu_hash() {
     # What a trained model depends on: the domain, config, training data, our NLU components and their settings.
-    cat "$ROOT/config.yml" "$ROOT/domain.yml" "$ROOT"/nlu_data/*.yml "$ROOT"/hue_nlu/*.py "$ROOT/common/text.py" \
-        "$ROOT/common/numbers.py" "$ROOT/scripts/rasa.env" | sha256sum | cut -d' ' -f1
+    { find "$ROOT/nlu_data" -name '*.yml' -print0 | sort -z | xargs -0 cat
+      cat "$ROOT/config.yml" "$ROOT/domain.yml" "$ROOT"/hue_nlu/*.py "$ROOT/common/text.py" \
+        "$ROOT/common/numbers.py" "$ROOT/scripts/rasa.env"; } | sha256sum | cut -d' ' -f1
 }
 
 train_when_stale() {

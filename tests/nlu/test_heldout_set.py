@@ -35,7 +35,7 @@ def key(text: str) -> str:
 
 @pytest.mark.parametrize("test_set", [HELDOUT, FRESH], ids=lambda p: p.name)
 def test_no_held_out_sentence_is_in_the_training_data(test_set):
-    training = {key(t) for path in (ROOT / "nlu_data").glob("*.yml") for ts in examples(path).values() for t in ts}
+    training = {key(t) for path in (ROOT / "nlu_data").rglob("*.yml") for ts in examples(path).values() for t in ts}
     held_out = {key(t) for ts in examples(test_set).values() for t in ts}
     assert held_out and training
     assert held_out & training == set()
