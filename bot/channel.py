@@ -125,22 +125,26 @@ def keep_photo(app: web.Application, sender: str, data: bytes) -> str:
 
 @dataclass(frozen=True)
 class Heard:
-    text: str
+    text: str  # as recognised (and repaired, voice.asr.heard), shown to the citizen
     pcm: object  # the recording as 16 kHz mono PCM (numpy int16), for an officer to listen to
+    said: str  # what goes to the assistant: the text, or the button it sounds like (ReplyMemory.understood)
 
 
-async def hear(app: web.Application, audio: bytes) -> Heard:
-    """A voice recording in any format phones make, recognised; Refused politely if it cannot be."""
+async def hear(app: web.Application, audio: bytes, sender: str) -> Heard:
+    """A voice recording in any format phones make, recognised with the sender's last buttons as the answers
+    expected; Refused politely if it cannot be."""
     voice = app[SETTINGS].voice
     try:
         pcm = await asyncio.to_thread(decode, audio, SAMPLE_RATE, voice.max_audio_seconds, voice.max_audio_bytes)
     except AudioProblem as problem:
         log.info("voice message refused: %s", problem)
         raise Refused(422, problem.message, reason=problem.reason) from None
-    heard = (await transcribe(pcm, SAMPLE_RATE, app[RECOGNIZER])).text.strip()
+    memory = app[MEMORY]
+    transcript = await transcribe(pcm, SAMPLE_RATE, app[RECOGNIZER], tuple(memory.titles(sender)))
+    heard = transcript.text.strip()
     if not heard:
         raise Refused(422, UNHEARD, reason="unheard")
-    return Heard(heard, pcm)
+    return Heard(heard, pcm, memory.understood(sender, heard, transcript.alternatives))
 
 
 def _inform(**entities) -> str:
@@ -158,8 +162,8 @@ async def message_for(app: web.Application, incoming: Incoming) -> tuple[str, He
     if incoming.photo is not None:
         return _inform(photo_url=keep_photo(app, incoming.sender, incoming.photo)), None
     if incoming.voice is not None:
-        heard = await hear(app, incoming.voice)
-        return heard.text, heard
+        heard = await hear(app, incoming.voice, incoming.sender)
+        return heard.said, heard
     if incoming.contact is not None:
         phone = normalize_phone(incoming.contact)
         if phone is None:

@@ -23,6 +23,7 @@ from aiohttp import WSMsgType, web
 
 from common import clock
 from common.text import mask_sensitive
+from voice.asr import Transcript
 from voice.codecs import PHONE_RATE, mulaw_decode
 from voice.endpoint import Endpointer
 
@@ -65,10 +66,11 @@ def spoken(messages: list[dict]) -> list[str]:
 class Utterance:
     """One utterance's recognition, fed frame by frame in a worker thread, off the event loop."""
 
-    def __init__(self, recognizer, frames: list[np.ndarray]):
-        self.stream = recognizer.stream(PHONE_RATE)
+    def __init__(self, recognizer, frames: list[np.ndarray], expected: tuple[str, ...] = ()):
+        """`expected`: the answers offered just before (button titles)."""
+        self.stream = recognizer.stream(PHONE_RATE, expected)
         self.queue: asyncio.Queue[np.ndarray | None] = asyncio.Queue()
-        self.heard: list[str] = []  # utterances the engine already closed on a pause of its own
+        self.heard: list[Transcript] = []  # utterances the engine already closed on a pause of its own
         for frame in frames:
             self.queue.put_nowait(frame)
         self.worker = asyncio.create_task(self._accept())
@@ -82,21 +84,24 @@ class Utterance:
             if chunk:
                 final = await asyncio.to_thread(self.stream.accept, np.concatenate(chunk))
                 if final is not None:
-                    self.heard.append(final.text)
+                    self.heard.append(final)
             if frames[-1] is None:
                 return
 
     def feed(self, frame: np.ndarray) -> None:
         self.queue.put_nowait(frame)
 
-    async def finish(self) -> str:
+    async def finish(self) -> Transcript:
+        """All that was said, as recognised; with the engine's alternatives when it was one utterance."""
         self.queue.put_nowait(None)
         try:
             await self.worker
-            self.heard.append((await asyncio.to_thread(self.stream.finish)).text)
+            self.heard.append(await asyncio.to_thread(self.stream.finish))
         finally:
             await self.close()  # also when the caller hangs up meanwhile
-        return " ".join(t.strip() for t in self.heard if t.strip())
+        said = [t for t in self.heard if t.text.strip()]
+        alternatives = said[0].alternatives if len(said) == 1 else ()
+        return Transcript(" ".join(t.text.strip() for t in said), None, True, alternatives)
 
     async def abandon(self) -> None:
         self.worker.cancel()
@@ -175,7 +180,8 @@ class Call:
             self.heard_from_caller()
             if self.playing:
                 self.barge_in()
-            self.utterance = Utterance(self.app[RECOGNIZER], self.endpointer.take_preroll())
+            self.utterance = Utterance(self.app[RECOGNIZER], self.endpointer.take_preroll(),
+                                       tuple(self.app[MEMORY].titles(self.sender)))
         elif self.utterance is not None:
             self.utterance.feed(frame)
             if state == "end":
@@ -219,12 +225,14 @@ class Call:
         return buttons[index]["payload"] if 0 <= index < len(buttons) else "/help"
 
     async def understand(self, utterance: Utterance) -> None:
-        text = await utterance.finish()
-        if not text:
+        heard = await utterance.finish()
+        if not heard.text:
             await self.say([UNHEARD])
             return
-        log.debug("call %s heard: %s", self.sender, mask_sensitive(text))  # a citizen's words: DEBUG only
-        await self.exchange(Incoming(self.sender, text=text))
+        log.debug("call %s heard: %s", self.sender, mask_sensitive(heard.text))  # a citizen's words: DEBUG only
+        # The buttons as they are now: the caller may have answered a question asked while they spoke.
+        said = self.app[MEMORY].understood(self.sender, heard.text, heard.alternatives)
+        await self.exchange(Incoming(self.sender, text=said))
 
     async def exchange(self, incoming: Incoming) -> None:
         async with self.turn:

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from collections.abc import Sequence
 
 from common.choices import match_choice
+from common.expected import pick
 
 
 class ReplyMemory:
@@ -26,6 +28,18 @@ class ReplyMemory:
 
     def buttons(self, sender: str) -> list[dict]:
         return next((m["buttons"] for m in reversed(self._last.get(sender, [])) if m.get("buttons")), [])
+
+    def titles(self, sender: str) -> list[str]:
+        return [b["title"] for b in self.buttons(sender)]
+
+    def understood(self, sender: str, heard: str, alternatives: Sequence[str] = ()) -> str:
+        """What a spoken answer says here: the recognised text, or, when it sounds like one of the last buttons
+        but its words do not name it ('cò' for 'Có'), that button's title (common.expected)."""
+        titles = self.titles(sender)
+        if not titles or match_choice(heard, titles) is not None:
+            return heard
+        picked = pick([heard, *alternatives], titles)
+        return heard if picked is None else titles[picked]
 
     def last_texts(self, sender: str) -> list[str]:
         return [m["text"] for m in self._last.get(sender, []) if m.get("text")]

