@@ -1,8 +1,18 @@
-"""Voice speed: recogniser load and real-time factor, speech synthesis latency, and the hotline's answer time.
+"""Voice speed: recogniser load and real-time factor, speech synthesis latency, and the hotline's answer time;
+with --corpus, how well real Vietnamese speech is recognised and answers picked.
 
 Run in the application environment:  .venv/bin/python bench/voice.py [--calls 20] [--gateway URL]
 The hotline part needs the assistant running (./scripts/start); its token comes from HOTLINE_AUTH_TOKEN or
 var/secrets.env. Prints one table; medians and 95th percentiles, as these machines are noisy.
+
+    .venv/bin/python bench/voice.py --corpus var/speech-corpus
+
+recognises the corpus that bench/speech_corpus.py builds (real speakers) with viet-asr at 16 kHz and through the
+phone band (8 kHz μ-law, both ways), and prints: word error rate (Vietnamese words are syllables, so this is also
+the syllable error rate; "folded" ignores diacritics) before and after the syllable repair (common.syllables), and
+how often a spoken short answer picks the right button with common.choices.match_choice alone and with the
+expected-choice rescoring (common.expected) after it, and how often an answer that is none of the buttons is
+forced into one.
 """
 from __future__ import annotations
 
@@ -18,9 +28,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import voice.asr  # noqa: E402
+from common.choices import match_choice  # noqa: E402
+from common.expected import pick  # noqa: E402
+from common.syllables import repair  # noqa: E402
+from common.text import fold, words  # noqa: E402
 from tests.phone import Caller  # noqa: E402
 from voice.asr import VietAsrRecognizer, VoskRecognizer  # noqa: E402
-from voice.codecs import SAMPLE_RATE, decode  # noqa: E402
+from voice.codecs import PHONE_RATE, SAMPLE_RATE, decode, mulaw_decode, mulaw_encode, resample  # noqa: E402
 from voice.settings import VoiceSettings  # noqa: E402
 from voice.tts import Espeak, Speaker  # noqa: E402
 
@@ -111,6 +126,89 @@ async def hotline(gateway: str, token: str, calls: int) -> list[str]:
     return [row("hotline: end of speech -> first answer frame", waits)]
 
 
+def _edits(a: list[str], b: list[str]) -> int:
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        diagonal, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (x != y))
+    return row[-1]
+
+
+def error_rate(pairs: list[tuple[str, str]], folded: bool = False) -> float:
+    """Word (= syllable) error rate of (reference, heard) pairs, over all reference words."""
+    norm = (lambda t: fold(" ".join(words(t))).split()) if folded else (lambda t: list(words(t)))
+    return sum(_edits(norm(ref), norm(hyp)) for ref, hyp in pairs) / max(1, sum(len(norm(ref)) for ref, _ in pairs))
+
+
+def _heard_raw(recognizer, pcm, rate: int) -> str:
+    """The engine's own text, before voice.asr repairs it (the bench compares both)."""
+    repaired, voice.asr.heard = voice.asr.heard, lambda transcript: transcript
+    try:
+        return recognizer.transcribe(pcm, rate).text
+    finally:
+        voice.asr.heard = repaired
+
+
+def _phone_band(pcm):
+    return mulaw_decode(mulaw_encode(resample(pcm, SAMPLE_RATE, PHONE_RATE)))
+
+
+def _read(corpus: Path, name: str) -> list[tuple[Path, str]]:
+    tsv = corpus / f"{name}.tsv"
+    if not tsv.exists():
+        return []
+    rows = [line.split("\t") for line in tsv.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [(corpus / name / f"{ident}.wav", text) for ident, text, *_ in rows]
+
+
+YES_NO = ["Đúng", "Không"]
+
+
+def corpus_bench(corpus: Path) -> None:
+    recognizer = VietAsrRecognizer()
+    sets = {name: _read(corpus, name) for name in ("sentences", "short")}
+    heard: dict[tuple[str, int], list[tuple[str, str]]] = {}  # (set, rate) -> (reference, raw text)
+    for name, clips in sets.items():
+        for path, text in clips:
+            pcm = decode(path.read_bytes(), SAMPLE_RATE)
+            for rate, audio in ((SAMPLE_RATE, pcm), (PHONE_RATE, _phone_band(pcm))):
+                heard.setdefault((name, rate), []).append((text, _heard_raw(recognizer, audio, rate)))
+    print(f"| {'recognition (viet-asr), real speech':44s} |   n | WER before | WER after | folded after |")
+    print(f"|{'-' * 46}|-----|------------|-----------|--------------|")
+    for (name, rate), pairs in heard.items():
+        fixed = [(ref, repair(raw).text) for ref, raw in pairs]
+        band = "16 kHz" if rate == SAMPLE_RATE else "8 kHz μ-law"
+        print(f"| {name + ', ' + band:44s} | {len(pairs):3d} | {error_rate(pairs):9.1%}  | {error_rate(fixed):8.1%}  |"
+              f" {error_rate(fixed, folded=True):11.1%}  |")
+    titles = sorted({text.capitalize() for _, text in sets["short"]})
+    print()
+    print(f"| {'short answer -> button':44s} |   n | match_choice | + rescoring | wrong (+resc.) |")
+    print(f"|{'-' * 46}|-----|--------------|-------------|----------------|")
+    for rate in (SAMPLE_RATE, PHONE_RATE):
+        pairs = [(ref, repair(raw).text) for ref, raw in heard.get(("short", rate), [])]
+        band = "16 kHz" if rate == SAMPLE_RATE else "8 kHz μ-law"
+        for label, choices, cases in (
+                (f"{len(titles)} answers offered", titles, pairs),
+                ("yes/no ('đúng', 'không') offered", YES_NO, [p for p in pairs if p[0] in ("đúng", "không")])):
+            plain = rescored = wrong = 0
+            for ref, text in cases:
+                want = [c.lower() for c in choices].index(ref)
+                matched = match_choice(text, choices)
+                picked = matched if matched is not None else pick([text], choices)
+                plain += matched == want
+                rescored += picked == want
+                wrong += picked is not None and picked != want
+            n = len(cases)
+            print(f"| {band + ', ' + label:44s} | {n:3d} | {plain / n:11.1%}  | {rescored / n:10.1%}  |"
+                  f" {wrong / n:13.1%}  |")
+        others = [text for ref, text in pairs if ref not in ("đúng", "không")]
+        forced = sum((match_choice(t, YES_NO) if match_choice(t, YES_NO) is not None else pick([t], YES_NO))
+                     is not None for t in others)
+        print(f"| {band + ', other words vs yes/no: forced':44s} | {len(others):3d} | {'':12s} |"
+              f" {forced / max(1, len(others)):10.1%}  | {'':14s} |")
+
+
 def hotline_token() -> str | None:
     if os.environ.get("HOTLINE_AUTH_TOKEN"):
         return os.environ["HOTLINE_AUTH_TOKEN"]
@@ -123,7 +221,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=20)
     parser.add_argument("--gateway", default=f"http://127.0.0.1:{os.environ.get('GATEWAY_PORT', '8080')}")
+    parser.add_argument("--corpus", type=Path, help="recognition and answer picking on real speech only")
     args = parser.parse_args()
+    if args.corpus:
+        corpus_bench(args.corpus)
+        return 0
     lines = recognisers() + synthesis()
     token = hotline_token()
     try:
