@@ -17,6 +17,9 @@ class Settings:
     timeout: float = 5.0          # seconds per HTTP attempt
     retries: int = 3              # attempts per call, same idempotency key each time
     outbox_interval: float = 15.0  # seconds between attempts to send kept reports
+    # Where to send questions about services the assistant does not handle, and the city's hotline.
+    public_services: Path = Path(__file__).with_name("public_services.yml")
+    city_hotline: str = "1022"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -33,4 +36,6 @@ class Settings:
             timeout=float(env.get("CITYAPI_TIMEOUT", "5")),
             retries=int(env.get("CITYAPI_RETRIES", "3")),
             outbox_interval=float(env.get("OUTBOX_INTERVAL", "15")),
+            public_services=Path(env.get("PUBLIC_SERVICES_FILE") or Path(__file__).with_name("public_services.yml")),
+            city_hotline=env.get("CITY_HOTLINE", "1022"),
         )
