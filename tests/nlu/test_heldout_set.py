@@ -11,8 +11,11 @@ from common.text import fold, strip_diacritics
 ROOT = Path(__file__).resolve().parents[2]
 HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
 FRESH = ROOT / "tests" / "nlu" / "fresh.yml"
+ELDER = ROOT / "tests" / "nlu" / "elder.yml"
 INTENTS = ["greet", "goodbye", "thank", "affirm", "deny", "stop", "help", "repeat", "ask_human", "report_issue",
-           "check_status", "book_clinic", "cancel_appointment", "inform", "out_of_scope"]
+           "check_status", "book_clinic", "cancel_appointment", "inform", "other_service", "out_of_scope"]
+# elder.yml was written after the intents for accounts, visits and who is answering existed.
+ELDER_INTENTS = INTENTS + ["my_appointments", "my_links", "unlink", "notify_via", "forget_me", "who_are_you"]
 DIALECT = {"mô", "tê", "răng", "rứa", "chừ", "ni", "nớ", "mơi", "kiệt", "mệ", "ôn", "khôn", "hỉ", "hè", "ri"}
 _ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 
@@ -33,7 +36,7 @@ def key(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", fold(text)).split())
 
 
-@pytest.mark.parametrize("test_set", [HELDOUT, FRESH], ids=lambda p: p.name)
+@pytest.mark.parametrize("test_set", [HELDOUT, FRESH, ELDER], ids=lambda p: p.name)
 def test_no_held_out_sentence_is_in_the_training_data(test_set):
     training = {key(t) for path in (ROOT / "nlu_data").rglob("*.yml") for ts in examples(path).values() for t in ts}
     held_out = {key(t) for ts in examples(test_set).values() for t in ts}
@@ -41,14 +44,16 @@ def test_no_held_out_sentence_is_in_the_training_data(test_set):
     assert held_out & training == set()
 
 
-@pytest.mark.parametrize(("test_set", "size", "per_intent"), [(HELDOUT, 300, 12), (FRESH, 200, 10)],
-                         ids=["heldout.yml", "fresh.yml"])
-def test_the_held_out_sets_cover_what_elders_write(test_set, size, per_intent):
+# Intents split off later (other_service) have the few sentences relabelled into them.
+@pytest.mark.parametrize(("test_set", "size", "per_intent", "intents"),
+                         [(HELDOUT, 300, 12, INTENTS), (FRESH, 200, 10, INTENTS), (ELDER, 450, 12, ELDER_INTENTS)],
+                         ids=["heldout.yml", "fresh.yml", "elder.yml"])
+def test_the_held_out_sets_cover_what_elders_write(test_set, size, per_intent, intents):
     held_out = examples(test_set)
     texts = [t for ts in held_out.values() for t in ts]
     assert len(texts) >= size
-    assert set(held_out) == set(INTENTS)
-    assert all(len(held_out[i]) >= per_intent for i in INTENTS)
+    assert set(held_out) == set(intents)
+    assert all(len(held_out[i]) >= per_intent for i in intents if i != "other_service")
     plain = [t for t in texts if strip_diacritics(t) == t]
     dialect = [t for t in texts if DIALECT & set(re.findall(r"\w+", t.lower()))]
     assert len(plain) >= len(texts) / 3
