@@ -78,16 +78,3 @@ def pytest_terminal_summary(terminalreporter):
     for report in REPORTS:
         terminalreporter.write_sep("-", "report")
         terminalreporter.write_line(report)
-
-
-def pytest_collection_finish(session):
-    if any(item.name == "test_nlu_cross_validation" for item in session.items):
-        from tests.rasa.test_assistant import start_cross_validation
-
-        start_cross_validation()
-
-
-def pytest_sessionfinish(session):
-    from tests.rasa.test_assistant import stop_cross_validation
-
-    stop_cross_validation()  # when the run ended before waiting for it
