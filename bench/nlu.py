@@ -1,8 +1,11 @@
-"""NLU quality and speed on the held-out sets, as typed and without diacritics.
+"""NLU quality and speed on the held-out sets: as typed, without diacritics, and through speech.
 
 Run in the Rasa environment:  .venv-rasa/bin/python bench/nlu.py [--model M] [--data D ...] [--json OUT]
+    [--speech-sample N]
 Prints, per test set, a table: intent accuracy, macro F1, entity F1 (on entity type and canonical value),
-parse latency p50/p95 per message.
+parse latency p50/p95 per message. "through speech" is an evenly spaced sample of the set's sentences
+written with diacritics, spoken by espeak-ng and heard by viet-asr (bench/nlu_heard.py, in the application
+environment); "spoken sample" is the same sample as typed, so the two rows differ only by the speech.
 """
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import json
 import logging
 import os
 import statistics
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -23,8 +27,10 @@ os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 from common.text import strip_diacritics  # noqa: E402
 
-# heldout.yml: written with the training data; fresh.yml: written later by someone who had seen neither.
-HELD_OUT = ("heldout.yml", "fresh.yml")
+# heldout.yml: written with the training data; fresh.yml: written later by someone who had seen neither;
+# elder.yml: written blind on 2026-12-02 by a process that had seen no training data nor the other sets.
+HELD_OUT = ("heldout.yml", "fresh.yml", "elder.yml")
+APP_PYTHON = ROOT / ".venv" / "bin" / "python"
 
 
 def macro_f1(pairs: list[tuple[str, str]]) -> float:
@@ -50,7 +56,25 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-async def evaluate(agent, examples: list, strip: bool) -> dict:
+def heard(sets: list[str], size: int) -> dict[str, list[dict]]:
+    """Per set, what viet-asr heard of a sample of its sentences (bench/nlu_heard.py in the app environment)."""
+    out = ROOT / "var" / "nlu-heard"
+    subprocess.run([str(APP_PYTHON), str(ROOT / "bench" / "nlu_heard.py"), *sets, "--sample", str(size),
+                    "--out", str(out)], check=True, capture_output=True)
+    return {Path(s).name: json.loads((out / f"{Path(s).stem}.json").read_text(encoding="utf-8")) for s in sets}
+
+
+class Spoken:
+    """A held-out example as heard: the recognised text, the gold intent and no entities to compare."""
+
+    def __init__(self, text: str, intent: str) -> None:
+        self.data = {"text": text, "intent": intent}
+
+    def get(self, key: str):
+        return self.data.get(key)
+
+
+async def evaluate(agent, examples: list, strip: bool = False) -> dict:
     pairs, gold_entities, predicted_entities, latencies, misses = [], [], [], [], []
     for example in examples:
         text = example.get("text")
@@ -82,6 +106,8 @@ async def main() -> int:
     parser.add_argument("--model", default=str(ROOT / "models" / "trolyhue.tar.gz"))
     parser.add_argument("--data", action="append", help="a test set (repeatable); default: both held-out sets")
     parser.add_argument("--json", help="also write the figures (and every miss) to this file")
+    parser.add_argument("--speech-sample", type=int, default=60,
+                        help="sentences per set spoken and recognised (0: no speech row)")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
 
@@ -94,18 +120,29 @@ async def main() -> int:
     agent = Agent.load(args.model)
     await agent.parse_message("khởi động")  # the first parse builds TensorFlow graphs
     results = {}
-    for data in args.data or [str(ROOT / "tests" / "nlu" / name) for name in HELD_OUT]:
+    sets = args.data or [str(ROOT / "tests" / "nlu" / name) for name in HELD_OUT]
+    spoken = heard(sets, args.speech_sample) if args.speech_sample > 0 else {}
+    for data in sets:
         examples = load_data(data).intent_examples
-        results[Path(data).name] = found = {"as typed": await evaluate(agent, examples, strip=False),
+        results[Path(data).name] = found = {"as typed": await evaluate(agent, examples),
                                             "no diacritics": await evaluate(agent, examples, strip=True)}
+        if spoken.get(Path(data).name):
+            sample = spoken[Path(data).name]
+            found["spoken sample"] = await evaluate(agent, [Spoken(s["text"], s["intent"]) for s in sample])
+            found["through speech"] = await evaluate(agent, [Spoken(s["heard"], s["intent"]) for s in sample])
         print(f"NLU on {Path(data).name}, model {Path(args.model).name}")
-        print("| input         |   n | intent accuracy | macro F1 | entity F1 | parse p50 | parse p95 |")
-        print("|---------------|-----|-----------------|----------|-----------|-----------|-----------|")
+        print("| input          |   n | intent accuracy | macro F1 | entity F1 | parse p50 | parse p95 |")
+        print("|----------------|-----|-----------------|----------|-----------|-----------|-----------|")
         for name, r in found.items():
-            print(f"| {name:13s} | {r['n']:3d} | {r['intent_accuracy']:15.3f} | {r['macro_f1']:8.3f} | "
-                  f"{r['entity_f1']:9.3f} | {r['p50_ms']:6.1f} ms | {r['p95_ms']:6.1f} ms |")
+            entity = "-" if name in ("spoken sample", "through speech") else f"{r['entity_f1']:.3f}"
+            print(f"| {name:14s} | {r['n']:3d} | {r['intent_accuracy']:15.3f} | {r['macro_f1']:8.3f} | "
+                  f"{entity:>9s} | {r['p50_ms']:6.1f} ms | {r['p95_ms']:6.1f} ms |")
         loss = found["as typed"]["intent_accuracy"] - found["no diacritics"]["intent_accuracy"]
-        print(f"intent accuracy lost without diacritics: {100 * loss:.1f} points\n")
+        print(f"intent accuracy lost without diacritics: {100 * loss:.1f} points")
+        if "through speech" in found:
+            loss = found["spoken sample"]["intent_accuracy"] - found["through speech"]["intent_accuracy"]
+            print(f"intent accuracy lost through speech (espeak-ng -> viet-asr): {100 * loss:.1f} points")
+        print()
     if args.json:
         Path(args.json).write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0

@@ -1,0 +1,77 @@
+"""What speech recognition makes of the held-out sentences: espeak-ng speaks each one, viet-asr hears it.
+
+Run in the application environment (bench/nlu.py calls it):
+    .venv/bin/python bench/nlu_heard.py tests/nlu/fresh.yml [...] [--sample 60] [--out var/nlu-heard]
+Writes, per set, <out>/<set>.json: [{"text", "intent", "heard"}] for an evenly spaced sample of its sentences
+written with diacritics (the same sample every run): people speak with their tones even when they type
+without them, and espeak-ng reads a sentence without diacritics as flat, wrong syllables.
+Heard texts are cached by sentence, voice and rate, so a second run costs nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from common.text import strip_diacritics  # noqa: E402
+from voice.asr import VietAsrRecognizer  # noqa: E402
+from voice.codecs import SAMPLE_RATE, decode  # noqa: E402
+from voice.tts import Espeak  # noqa: E402
+
+VOICE, RATE = "vi", 130  # as the tests speak
+_ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
+
+
+def sentences(path: Path) -> list[tuple[str, str]]:
+    """(text, intent) of a Rasa NLU file, entity annotations removed."""
+    found, intent = [], None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("- intent:"):
+            intent = line.split(":", 1)[1].strip()
+        elif intent and line.startswith("    - "):
+            found.append((_ANNOTATION.sub(r"\1", line[6:]).strip(), intent))
+    return found
+
+
+def sample(items: list, size: int) -> list:
+    """An evenly spaced sample: every intent block is visited, and the same one every run."""
+    if size >= len(items):
+        return items
+    step = len(items) / size
+    return [items[int(k * step)] for k in range(size)]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sets", nargs="+")
+    parser.add_argument("--sample", type=int, default=60)
+    parser.add_argument("--out", default=str(ROOT / "var" / "nlu-heard"))
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    cache_file = out / "cache.json"
+    cache = json.loads(cache_file.read_text(encoding="utf-8")) if cache_file.exists() else {}
+    speaker, recognizer = Espeak(VOICE, RATE), None
+    for name in args.sets:
+        heard = []
+        spoken = [(text, intent) for text, intent in sentences(Path(name)) if strip_diacritics(text) != text]
+        for text, intent in sample(spoken, args.sample):
+            key = hashlib.sha256(f"{VOICE}|{RATE}|{text}".encode()).hexdigest()[:24]
+            if key not in cache:
+                recognizer = recognizer or VietAsrRecognizer()
+                pcm = decode(speaker.synthesize(text), SAMPLE_RATE)
+                cache[key] = recognizer.transcribe(pcm, SAMPLE_RATE).text.strip()
+            heard.append({"text": text, "intent": intent, "heard": cache[key]})
+        (out / f"{Path(name).stem}.json").write_text(json.dumps(heard, ensure_ascii=False, indent=0), "utf-8")
+    cache_file.write_text(json.dumps(cache, ensure_ascii=False), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
