@@ -298,6 +298,11 @@ class ActionAskVisitDay(CityAction):
                                   tracker.get_slot("service"), today(), days=BOOKING_DAYS * 2)
         days = sorted({datetime.fromisoformat(s["start"]).date() for s in slots})[:DAY_CHOICES]
         buttons = [{"title": short_day(day), "payload": f"{day.day}/{day.month}/{day.year}"} for day in days]
+        if slots:
+            # The day and the time in one tap: one question fewer for whoever just wants the first free time.
+            first = min(datetime.fromisoformat(s["start"]) for s in slots)
+            buttons.append({"title": f"Sớm nhất: {short_day(first.date())}, {clock_text(first)}",
+                            "payload": f"{first.day}/{first.month}/{first.year} {first:%H:%M}"})
         dispatcher.utter_message(text="Dạ, bác muốn khám ngày nào ạ? Bác chọn một ngày, hoặc nói "
                                       "“sáng mai”, “thứ Hai tuần sau”… ạ.", buttons=buttons)
         return []

@@ -151,7 +151,11 @@ async def test_service_day_and_slot(city):
 
     d = CollectingDispatcher()
     await ActionAskVisitDay().run(d, tracker(slots=slots), {})
-    assert len(d.messages[0]["buttons"]) == 3
+    *days, earliest = d.messages[0]["buttons"]
+    assert len(days) == 3 and earliest["title"].startswith("Sớm nhất: ")
+    # The earliest free time is a day and a time: it answers the time question too.
+    both = await form.validate_visit_day(earliest["payload"], d, tracker(slots={**slots, "visit_day": None}), {})
+    assert both["slot_id"] and both["visit_day"] == earliest_day(earliest["payload"]).isoformat()
 
 
 async def test_at_the_time_question_a_half_day_or_another_day_changes_what_is_offered(city):
@@ -391,3 +395,8 @@ async def test_a_place_and_a_service_it_lacks_in_one_request_are_refused_once(ci
         "required_slots": list(extracted)}}})
     assert said(d) == ["utter_bad_service"]
     assert SlotSet("facility", "tyt-vy-da") in events and SlotSet("service", None) in events
+
+
+def earliest_day(payload: str) -> date:
+    day, month, year = payload.split()[0].split("/")
+    return date(int(year), int(month), int(day))

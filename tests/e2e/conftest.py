@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import API_KEY, OFFICER_TOKEN, free_port, wait_for
+from tests.conftest import API_KEY, OFFICER_TOKEN, REPORTS, free_port, wait_for
+from tests.e2e import accessibility
 from tests.telegram.emulator import TelegramEmulator
 from tests.zalo.oa_server import ZaloServer
 
@@ -197,3 +198,5 @@ def stack(tmp_path_factory, telegram, zalo):
     running.start()
     yield running
     running.stop()
+    if accessibility.TRANSCRIPTS:
+        REPORTS.append(accessibility.report(list(accessibility.TRANSCRIPTS.values())))

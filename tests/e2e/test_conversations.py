@@ -19,6 +19,7 @@ from cityapi.seed import working_days
 from common import clock
 from common.wording import WEEKDAYS
 from tests.conftest import API_KEY
+from tests.e2e import accessibility
 from tests.e2e.conftest import post_json
 
 CASE_ID = re.compile(r"PA-\d{4}-\d{6}")
@@ -37,6 +38,7 @@ class Chat:
         status, body = post_json(f"{self.stack.gateway}/api/chat", {"sender": self.sender, "text": text})
         assert status == 200, body
         self.last = body["messages"]
+        accessibility.record(self.sender, text, self.last)
         assert self.last, f"no answer to {text!r}"
         return "\n".join(m["text"] for m in self.last)
 
@@ -77,6 +79,24 @@ def test_report_is_filed_and_found_by_its_code(stack):
     assert report["address"] == "đường Hùng Vương"
     status = chat.say(f"phản ánh {case_id.lower()} tới đâu rồi")
     assert case_id in status and "đã được tiếp nhận" in status
+
+
+def test_replies_are_short_and_choices_are_buttons(stack):
+    """A report and a booking as a first-time citizen makes them: every reply short, every question with few
+    possible answers offers buttons. (The turn counts are printed for all transcripts at the end of the run.)"""
+    chat = Chat(stack)
+    for turn in [lambda: chat.say("tui muốn báo cái ổ gà"), lambda: chat.say("trước số 12 đường Lê Lợi"),
+                 lambda: chat.say("ổ gà to giữa đường"), lambda: chat.press("Không có ảnh"),
+                 lambda: chat.say("0905 123 456"), lambda: chat.press("Gửi đi"),
+                 lambda: chat.say("đặt lịch khám"), lambda: chat.press("Trung ương Huế"),
+                 lambda: chat.press("Tim mạch"), lambda: chat.press("Sớm nhất"), lambda: chat.say("Lê Văn Tám"),
+                 lambda: chat.say("0905 123 456"), lambda: chat.press("Đặt lịch")]:
+        turn()
+    found = accessibility.figures([accessibility.TRANSCRIPTS[chat.sender]])
+    assert found["report turns"] == [6] and found["booking turns"] == [7], found
+    assert found["median words"] <= accessibility.AIMS["median words"], found
+    assert found["most words"] <= accessibility.AIMS["most words"], found["longest"]
+    assert found["finite questions"] and not found["finite questions without buttons"], found
 
 
 def test_a_street_named_in_the_request_is_kept(stack):
