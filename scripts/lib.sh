@@ -123,7 +123,7 @@ train_when_stale() {
     if [ -f "$ROOT/models/trolyhue.tar.gz" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ]; then
         return 0
     fi
-    say "training the assistant (about 5 minutes; log in $TROLYHUE_VAR/train.log)"
+    say "training the assistant (about 20 seconds; log in $TROLYHUE_VAR/train.log)"
     mkdir -p "$TROLYHUE_VAR"
     if ! (cd "$ROOT" && "${RASA[@]}" train --quiet --data nlu_data --config config.yml \
             --domain domain.yml --out models --fixed-model-name trolyhue) > "$TROLYHUE_VAR/train.log" 2>&1; then
