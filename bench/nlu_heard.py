@@ -2,6 +2,7 @@
 
 Run in the application environment (bench/nlu.py calls it):
     .venv/bin/python bench/nlu_heard.py tests/nlu/fresh.yml [...] [--sample 60] [--out var/nlu-heard]
+        [--voice vi] [--rate 110]
 Writes, per set, <out>/<set>.json: [{"text", "intent", "heard"}] for an evenly spaced sample of its sentences
 written with diacritics (the same sample every run): people speak with their tones even when they type
 without them, and espeak-ng reads a sentence without diacritics as flat, wrong syllables.
@@ -24,7 +25,6 @@ from voice.asr import VietAsrRecognizer  # noqa: E402
 from voice.codecs import SAMPLE_RATE, decode  # noqa: E402
 from voice.tts import Espeak  # noqa: E402
 
-VOICE, RATE = "vi", 130  # as the tests speak
 _ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 
 
@@ -52,17 +52,19 @@ def main() -> int:
     parser.add_argument("sets", nargs="+")
     parser.add_argument("--sample", type=int, default=60)
     parser.add_argument("--out", default=str(ROOT / "var" / "nlu-heard"))
+    parser.add_argument("--voice", default="vi")
+    parser.add_argument("--rate", type=int, default=110, help="words per minute (slow speech is heard best)")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     cache_file = out / "cache.json"
     cache = json.loads(cache_file.read_text(encoding="utf-8")) if cache_file.exists() else {}
-    speaker, recognizer = Espeak(VOICE, RATE), None
+    speaker, recognizer = Espeak(args.voice, args.rate), None
     for name in args.sets:
         heard = []
         spoken = [(text, intent) for text, intent in sentences(Path(name)) if strip_diacritics(text) != text]
         for text, intent in sample(spoken, args.sample):
-            key = hashlib.sha256(f"{VOICE}|{RATE}|{text}".encode()).hexdigest()[:24]
+            key = hashlib.sha256(f"{args.voice}|{args.rate}|{text}".encode()).hexdigest()[:24]
             if key not in cache:
                 recognizer = recognizer or VietAsrRecognizer()
                 pcm = decode(speaker.synthesize(text), SAMPLE_RATE)

@@ -99,6 +99,16 @@ def test_replies_are_short_and_choices_are_buttons(stack):
     assert found["finite questions"] and not found["finite questions without buttons"], found
 
 
+def test_who_is_answering_and_other_public_services(stack):
+    chat = Chat(stack)
+    assert "trợ lý tự động" in chat.say("cháu là ai rứa, người thật hay máy")
+    assert "Công an phường" in chat.say("làm lại căn cước ở mô cháu")
+    assert [b["title"] for b in chat.last[-1]["buttons"]] == ["Gặp cán bộ", "Việc cháu giúp được"]
+    chat.say("tui muốn phản ánh")
+    asked = chat.say("dạ cảm ơn cháu nghe")  # thanks in the middle: answered, and the question asked again
+    assert "không có chi" in asked and "việc chi" in asked
+
+
 def test_a_street_named_in_the_request_is_kept(stack):
     chat = Chat(stack)
     asked = chat.say("ngoài đường Phan Đình Phùng có cái cột điện nghiêng sắp đổ")

@@ -42,16 +42,16 @@ def test_conversations_follow_the_test_stories(tmp_path):
 # machine's arithmetic: a change that makes understanding worse does not pass.
 SPREAD = ROOT / "tests" / "nlu" / "spread.json"
 MARGIN = 0.01
-MIN_ENTITY_F1 = 0.90
 
 
 def floors() -> dict[str, dict[str, float]]:
-    """Per held-out set: the lowest accuracy as typed. The most accuracy lost without diacritics is taken over
-    both sets: on one set alone it is a difference of two noisy figures, at times below zero."""
+    """Per held-out set: the lowest accuracy and entity F1 as typed. The most accuracy lost without diacritics is
+    taken over all sets: on one set alone it is a difference of two noisy figures, at times below zero."""
     trainings = json.loads(SPREAD.read_text())["trainings"]
     sets = sorted({name.split()[0] for name in trainings[0] if name.endswith(".yml as typed accuracy")})
     loss = max(t[f"{name} as typed accuracy"] - t[f"{name} no diacritics accuracy"] for t in trainings for name in sets)
-    return {name: {"accuracy": min(t[f"{name} as typed accuracy"] for t in trainings) - MARGIN, "loss": loss + MARGIN}
+    return {name: {"accuracy": min(t[f"{name} as typed accuracy"] for t in trainings) - MARGIN, "loss": loss + MARGIN,
+                   "entity F1": min(t[f"{name} as typed entity F1"] for t in trainings) - MARGIN}
             for name in sets}
 
 
@@ -85,5 +85,5 @@ def test_nlu_on_the_held_out_sets(tmp_path):
     for name, found in figures.items():
         typed, plain = found["as typed"], found["no diacritics"]
         assert typed["intent_accuracy"] >= limits[name]["accuracy"], name
-        assert typed["entity_f1"] >= MIN_ENTITY_F1, name
+        assert typed["entity_f1"] >= limits[name]["entity F1"], name
         assert typed["intent_accuracy"] - plain["intent_accuracy"] <= limits[name]["loss"], name
