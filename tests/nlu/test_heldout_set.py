@@ -14,6 +14,7 @@ FRESH = ROOT / "tests" / "nlu" / "fresh.yml"
 ELDER = ROOT / "tests" / "nlu" / "elder.yml"
 BLIND = ROOT / "tests" / "nlu" / "blind.yml"
 BLIND2 = ROOT / "tests" / "nlu" / "blind2.yml"
+BLIND3 = ROOT / "tests" / "nlu" / "blind3.yml"
 INTENTS = ["greet", "goodbye", "thank", "affirm", "deny", "stop", "help", "repeat", "ask_human", "report_issue",
            "check_status", "book_clinic", "cancel_appointment", "inform", "other_service", "out_of_scope"]
 # elder.yml was written after the intents for accounts, visits and who is answering existed.
@@ -38,7 +39,8 @@ def key(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", fold(text)).split())
 
 
-@pytest.mark.parametrize("test_set", [HELDOUT, FRESH, ELDER, BLIND, BLIND2], ids=lambda p: p.name)
+@pytest.mark.parametrize("test_set", [HELDOUT, FRESH, ELDER, BLIND, BLIND2, BLIND3],
+                         ids=lambda p: p.name)
 def test_no_held_out_sentence_is_in_the_training_data(test_set):
     training = {key(t) for path in (ROOT / "nlu_data").rglob("*.yml") for ts in examples(path).values() for t in ts}
     held_out = {key(t) for ts in examples(test_set).values() for t in ts}
@@ -49,8 +51,9 @@ def test_no_held_out_sentence_is_in_the_training_data(test_set):
 # Intents split off later (other_service) have the few sentences relabelled into them.
 @pytest.mark.parametrize(("test_set", "size", "per_intent", "intents"),
                          [(HELDOUT, 300, 12, INTENTS), (FRESH, 200, 10, INTENTS), (ELDER, 450, 12, ELDER_INTENTS),
-                          (BLIND, 450, 9, ELDER_INTENTS), (BLIND2, 480, 14, ELDER_INTENTS)],
-                         ids=["heldout.yml", "fresh.yml", "elder.yml", "blind.yml", "blind2.yml"])
+                          (BLIND, 450, 9, ELDER_INTENTS), (BLIND2, 480, 14, ELDER_INTENTS),
+                          (BLIND3, 480, 14, ELDER_INTENTS)],
+                         ids=["heldout.yml", "fresh.yml", "elder.yml", "blind.yml", "blind2.yml", "blind3.yml"])
 def test_the_held_out_sets_cover_what_elders_write(test_set, size, per_intent, intents):
     held_out = examples(test_set)
     texts = [t for ts in held_out.values() for t in ts]
