@@ -32,7 +32,7 @@ import voice.asr  # noqa: E402
 from common.choices import match_choice  # noqa: E402
 from common.expected import pick  # noqa: E402
 from common.syllables import repair  # noqa: E402
-from common.text import fold, words  # noqa: E402
+from common.text import fold, levenshtein, words  # noqa: E402
 from tests.phone import Caller  # noqa: E402
 from voice.asr import VietAsrRecognizer, VoskRecognizer  # noqa: E402
 from voice.codecs import PHONE_RATE, SAMPLE_RATE, decode, mulaw_decode, mulaw_encode, resample  # noqa: E402
@@ -126,19 +126,13 @@ async def hotline(gateway: str, token: str, calls: int) -> list[str]:
     return [row("hotline: end of speech -> first answer frame", waits)]
 
 
-def _edits(a: list[str], b: list[str]) -> int:
-    row = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        diagonal, row[0] = row[0], i
-        for j, y in enumerate(b, 1):
-            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (x != y))
-    return row[-1]
 
 
 def error_rate(pairs: list[tuple[str, str]], folded: bool = False) -> float:
     """Word (= syllable) error rate of (reference, heard) pairs, over all reference words."""
     norm = (lambda t: fold(" ".join(words(t))).split()) if folded else (lambda t: list(words(t)))
-    return sum(_edits(norm(ref), norm(hyp)) for ref, hyp in pairs) / max(1, sum(len(norm(ref)) for ref, _ in pairs))
+    errors = sum(levenshtein(norm(ref), norm(hyp)) for ref, hyp in pairs)
+    return errors / max(1, sum(len(norm(ref)) for ref, _ in pairs))
 
 
 def _heard_raw(recognizer, pcm, rate: int) -> str:

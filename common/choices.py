@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from common.text import fold, same_word, words, written_out
+from common.text import fold, levenshtein, same_word, words, written_out
 
 Words = tuple[str, ...]
 
@@ -58,23 +58,15 @@ def _without_fillers(said: Words) -> Words:
     return tuple(kept)
 
 
-def _letter_edits(a: str, b: str) -> int:
-    """Levenshtein distance."""
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        diagonal, row[0] = row[0], i
-        for j, cb in enumerate(b, 1):
-            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (ca != cb))
-    return row[-1]
 
 
 def _edits(said: Words, choice: Words) -> int:
     """Letters wrong between equally long word runs, a wrong tone mark counting as one. A word too unlike its
     counterpart ('rác' for 'đã') makes the runs unrelated, however short the words."""
-    if any(_letter_edits(fold(s), fold(c)) > max(1, len(fold(c)) // 4) for s, c in zip(said, choice)):
+    if any(levenshtein(fold(s), fold(c)) > max(1, len(fold(c)) // 4) for s, c in zip(said, choice)):
         return UNRELATED
     tones = sum(fold(s) == fold(c) and not same_word(s, c) for s, c in zip(said, choice))
-    return _letter_edits(fold(" ".join(said)), fold(" ".join(choice))) + tones
+    return levenshtein(fold(" ".join(said)), fold(" ".join(choice))) + tones
 
 
 def _fit(said: Words, choice: Words) -> int:

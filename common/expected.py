@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from common.choices import FILLERS, NO_CHOICES, NO_WORDS, NUMBERS, YES_CHOICES, YES_WORDS
 from common.syllables import HOOK, TILDE, decompose
-from common.text import fold, same_word, words, written_out
+from common.text import fold, levenshtein, same_word, words, written_out
 
 Words = tuple[str, ...]
 
@@ -45,13 +45,6 @@ MARGIN = 0.25  # relative to the thresholds
 ALTERNATIVE_PENALTY = 0.03  # per rank of a recogniser's alternative below its best
 
 
-def _letter_edits(a: str, b: str) -> int:
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        diagonal, row[0] = row[0], i
-        for j, cb in enumerate(b, 1):
-            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (ca != cb))
-    return row[-1]
 
 
 @functools.cache
@@ -83,7 +76,7 @@ def _onset_cost(a: str, b: str) -> float:
 
 def _syllable_cost(a: str, b: str) -> float:
     (onset_a, rhyme_a, tone_a), (onset_b, rhyme_b, tone_b) = _sound(a), _sound(b)
-    rhyme = _letter_edits(rhyme_a, rhyme_b) / max(len(rhyme_a), len(rhyme_b), 1)
+    rhyme = levenshtein(rhyme_a, rhyme_b) / max(len(rhyme_a), len(rhyme_b), 1)
     tone = float(tone_a != tone_b)
     return ONSET_WEIGHT * _onset_cost(onset_a, onset_b) + RHYME_WEIGHT * min(rhyme, 1.0) + TONE_WEIGHT * tone
 
@@ -106,7 +99,7 @@ def _sounds(said: Words) -> str:
 def _letter_distance(said: Words, phrase: Words) -> float:
     """How the whole answer sounds, spaces ignored: 'phóngế' and 'phóng uế' are one letter apart."""
     a, b = _sounds(said), _sounds(phrase)
-    return _letter_edits(a, b) / max(len(a), len(b), 1)
+    return levenshtein(a, b) / max(len(a), len(b), 1)
 
 
 def distance(said: Words, phrase: Words) -> float:

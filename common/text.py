@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 _PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
 # Mobiles 03/05/07/08/09 and 10 digits; landlines 02x with an area code, 11 digits (Huế: 0234 3822 325).
@@ -100,3 +101,12 @@ def mask_sensitive(text: str) -> str:
 
     return _SENSITIVE.sub(_mask, text)
 
+
+def levenshtein(a: Sequence, b: Sequence) -> int:
+    """Edits (insert, delete, replace) from one sequence to the other: of letters, words or syllables."""
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        diagonal, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (x != y))
+    return row[-1]
