@@ -67,16 +67,6 @@ def heard(sets: list[str], size: int) -> dict[str, list[dict]]:
     return {Path(s).name: json.loads((out / f"{Path(s).stem}.json").read_text(encoding="utf-8")) for s in sets}
 
 
-class Spoken:
-    """A held-out example as heard: the recognised text, the gold intent and no entities to compare."""
-
-    def __init__(self, text: str, intent: str) -> None:
-        self.data = {"text": text, "intent": intent}
-
-    def get(self, key: str):
-        return self.data.get(key)
-
-
 async def evaluate(agent, examples: list, strip: bool = False) -> dict:
     pairs, gold_entities, predicted_entities, latencies, misses = [], [], [], [], []
     for example in examples:
@@ -117,6 +107,7 @@ async def main() -> int:
     import structlog
     from rasa.core.agent import Agent
     from rasa.shared.nlu.training_data.loading import load_data
+    from rasa.shared.nlu.training_data.message import Message
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
@@ -131,8 +122,10 @@ async def main() -> int:
                                             "no diacritics": await evaluate(agent, examples, strip=True)}
         if spoken.get(Path(data).name):
             sample = spoken[Path(data).name]
-            found["spoken sample"] = await evaluate(agent, [Spoken(s["text"], s["intent"]) for s in sample])
-            found["through speech"] = await evaluate(agent, [Spoken(s["heard"], s["intent"]) for s in sample])
+            found["spoken sample"] = await evaluate(agent, [Message(data={"text": s["text"], "intent": s["intent"]})
+                                                            for s in sample])
+            found["through speech"] = await evaluate(agent, [Message(data={"text": s["heard"], "intent": s["intent"]})
+                                                             for s in sample])
         print(f"NLU on {Path(data).name}, model {Path(args.model).name}")
         print("| input          |   n | intent accuracy | macro F1 | entity F1 | parse p50 | parse p95 |")
         print("|----------------|-----|-----------------|----------|-----------|-----------|-----------|")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import re
 import sys
 from pathlib import Path
 
@@ -21,22 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from common.text import strip_diacritics  # noqa: E402
+from tests.nlu.test_heldout_set import examples  # noqa: E402
 from voice.asr import VietAsrRecognizer  # noqa: E402
 from voice.codecs import SAMPLE_RATE, decode  # noqa: E402
 from voice.tts import Espeak  # noqa: E402
-
-_ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
-
-
-def sentences(path: Path) -> list[tuple[str, str]]:
-    """(text, intent) of a Rasa NLU file, entity annotations removed."""
-    found, intent = [], None
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith("- intent:"):
-            intent = line.split(":", 1)[1].strip()
-        elif intent and line.startswith("    - "):
-            found.append((_ANNOTATION.sub(r"\1", line[6:]).strip(), intent))
-    return found
 
 
 def sample(items: list, size: int) -> list:
@@ -62,7 +49,8 @@ def main() -> int:
     speaker, recognizer = Espeak(args.voice, args.rate), None
     for name in args.sets:
         heard = []
-        spoken = [(text, intent) for text, intent in sentences(Path(name)) if strip_diacritics(text) != text]
+        spoken = [(text, intent) for intent, texts in examples(Path(name)).items() for text in texts
+                  if strip_diacritics(text) != text]
         for text, intent in sample(spoken, args.sample):
             key = hashlib.sha256(f"{args.voice}|{args.rate}|{text}".encode()).hexdigest()[:24]
             if key not in cache:
