@@ -127,7 +127,7 @@ def keep_photo(app: web.Application, sender: str, data: bytes) -> str:
 class Heard:
     text: str  # as recognised (and repaired, voice.asr.heard), shown to the citizen
     pcm: object  # the recording as 16 kHz mono PCM (numpy int16), for an officer to listen to
-    said: str  # what goes to the assistant: the text, or the button it sounds like (ReplyMemory.understood)
+    said: str  # what goes to the assistant: the text, or the button it sounds like (LastReplies.understood)
 
 
 async def hear(app: web.Application, audio: bytes, sender: str) -> Heard:
@@ -139,12 +139,12 @@ async def hear(app: web.Application, audio: bytes, sender: str) -> Heard:
     except AudioProblem as problem:
         log.info("voice message refused: %s", problem)
         raise Refused(422, problem.message, reason=problem.reason) from None
-    memory = app[MEMORY]
-    transcript = await transcribe(pcm, SAMPLE_RATE, app[RECOGNIZER], tuple(memory.titles(sender)))
+    last = await app[MEMORY].last(sender)
+    transcript = await transcribe(pcm, SAMPLE_RATE, app[RECOGNIZER], tuple(last.titles()))
     heard = transcript.text.strip()
     if not heard:
         raise Refused(422, UNHEARD, reason="unheard")
-    return Heard(heard, pcm, memory.understood(sender, heard, transcript.alternatives))
+    return Heard(heard, pcm, last.understood(heard, transcript.alternatives))
 
 
 def _inform(**entities) -> str:
@@ -179,10 +179,10 @@ async def receive(app: web.Application, incoming: Incoming) -> Answer:
     """One turn for any channel. Raises Refused (with a polite answer) and RasaUnavailable."""
     message, heard = await message_for(app, incoming)
     linked = await link(app, incoming)
-    if linked is not None and incoming.contact is not None and not _asked_phone(app, incoming.sender):
+    if linked is not None and incoming.contact is not None and not await _asked_phone(app, incoming.sender):
         # A contact shared to link the channel, not to answer the assistant: nothing for Rasa.
         accounts = await app[IDENTITIES].accounts(incoming.sender)
-        return Answer(app[MEMORY].remember(incoming.sender, [*await told_first(app, accounts), linked]))
+        return Answer(await app[MEMORY].remember(incoming.sender, [*await told_first(app, accounts), linked]))
     messages = await converse(app, incoming.sender, message, incoming.metadata, heard.pcm if heard else None)
     if linked is not None and incoming.contact is not None:
         messages.insert(0, linked)
@@ -198,9 +198,9 @@ async def link(app: web.Application, incoming: Incoming) -> dict | None:
     return {"text": LINKED.format(phone=masked_phone(phone)), "buttons": []}
 
 
-def _asked_phone(app: web.Application, sender: str) -> bool:
+async def _asked_phone(app: web.Application, sender: str) -> bool:
     """Whether the assistant's last words asked this sender for a phone number (a form is waiting for it)."""
-    return any(_form_asks_phone(text) for text in app[MEMORY].last_texts(sender))
+    return any(_form_asks_phone(text) for text in (await app[MEMORY].last(sender)).texts())
 
 
 def asks_location(text: str) -> bool:

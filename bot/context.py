@@ -58,14 +58,16 @@ async def converse(app: web.Application, sender: str, said: str, metadata: dict 
     accounts = profile["accounts"] if profile else [sender]
     held = await console.citizen_said(sender, said, voice)  # an officer holds it: Rasa is paused and records it
     # An officer reads the words as said; the assistant gets a button's payload when they pick one.
-    replies = await app[RASA].send(sender, said if held else memory.answer(sender, said), metadata)
+    if not held:
+        said = (await memory.last(sender)).answer(said)
+    replies = await app[RASA].send(sender, said, metadata)
     if profile is not None:
         await identities.seen(sender)
     for reply in replies:
         custom = reply.get("custom") or {}
         if custom.get("forget") is not None:  # actions/privacy.py: the citizen asked to be forgotten
             app[UPLOADS].forget(sender, custom["forget"].get("keep_photos") or [])
-            memory.forget(sender)
+            await memory.forget(sender)
             await console.forget(sender)
             await identities.unlink(sender)
         if custom.get("handoff") is not None:  # actions/conversation.py: to a person
@@ -78,7 +80,7 @@ async def converse(app: web.Application, sender: str, said: str, metadata: dict 
     if not held:
         visible = await told_first(app, accounts) + visible
         await console.assistant_said(sender, visible)
-    return memory.remember(sender, visible)
+    return await memory.remember(sender, visible)
 
 
 async def told_first(app: web.Application, accounts: list[str]) -> list[dict]:
@@ -145,14 +147,18 @@ async def refusals(request: web.Request, handler):
 def setup(app: web.Application, settings: Settings) -> None:
     app[SETTINGS] = settings
     app[RASA] = RasaClient(settings.rasa_url, settings.rasa_timeout, settings.rasa_token)
-    app[MEMORY] = ReplyMemory()
     # Only the assistant's fixed answers may be spoken by Google (voice/tts.py): nothing personal leaves the machine.
     app[SPEAKER] = Speaker(settings.voice, public=[*fixed_answers(settings.domain), BUSY, UNHEARD, BAD_SENDER])
     app[UPLOADS] = Uploads(settings.uploads, settings.upload_owners, settings.public_url)
     app[DATABASE] = create_engine(settings.database)
+    app[MEMORY] = ReplyMemory(app[DATABASE])
+
+    async def _schema(app: web.Application) -> None:
+        await app[MEMORY].create_schema()
 
     async def _close(app: web.Application) -> None:
         await app[RASA].close()
         await app[DATABASE].dispose()
 
+    app.on_startup.append(_schema)
     app.on_cleanup.append(_close)

@@ -30,6 +30,7 @@ from voice.endpoint import Endpointer
 from .channel import Incoming, receive
 from .context import BUSY, CALLS, MEMORY, RECOGNIZER, SETTINGS, SPEAKER, UNHEARD, raw_body
 from .rasa import RasaUnavailable
+from .replies import LastReplies
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,7 @@ class Call:
         self.tasks: set[asyncio.Task] = set()
         self.started = self.quiet_since = time.monotonic()
         self.reprompts = 0
+        self.last = LastReplies([])  # what the caller was last told, read again whenever something is said
 
     def spawn(self, coroutine) -> None:
         task = asyncio.create_task(coroutine)
@@ -181,7 +183,7 @@ class Call:
             if self.playing:
                 self.barge_in()
             self.utterance = Utterance(self.app[RECOGNIZER], self.endpointer.take_preroll(),
-                                       tuple(self.app[MEMORY].titles(self.sender)))
+                                       tuple(self.last.titles()))
         elif self.utterance is not None:
             self.utterance.feed(frame)
             if state == "end":
@@ -220,7 +222,7 @@ class Call:
             return "gặp cán bộ"
         if digit == REPEAT:
             return "nói lại"
-        buttons = self.app[MEMORY].buttons(self.sender)
+        buttons = self.last.buttons()
         index = KEYS.find(digit) if digit else -1
         return buttons[index]["payload"] if 0 <= index < len(buttons) else "/help"
 
@@ -231,7 +233,7 @@ class Call:
             return
         log.debug("call %s heard: %s", self.sender, mask_sensitive(heard.text))  # a citizen's words: DEBUG only
         # The buttons as they are now: the caller may have answered a question asked while they spoke.
-        said = self.app[MEMORY].understood(self.sender, heard.text, heard.alternatives)
+        said = (await self.app[MEMORY].last(self.sender)).understood(heard.text, heard.alternatives)
         await self.exchange(Incoming(self.sender, text=said))
 
     async def exchange(self, incoming: Incoming) -> None:
@@ -245,6 +247,7 @@ class Call:
             await self.say(spoken(answer.messages))
 
     async def say(self, texts: list[str]) -> None:
+        self.last = await self.app[MEMORY].last(self.sender)
         for text in texts:
             speech = await self.app[SPEAKER].aspeak(text, "mulaw")
             if self.endpointer.speaking:

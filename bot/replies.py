@@ -1,68 +1,117 @@
-"""What the assistant last said to each sender: the buttons a spoken answer may pick, the texts it may speak."""
+"""What the assistant last said to each sender: the buttons a spoken or typed answer may pick, the texts it may
+speak. Kept in the gateway's database (SQLite, or PostgreSQL shared by every gateway), so a citizen's next message
+or a request for a reply's speech may land on any gateway."""
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from common.choices import match_choice
+from common.clock import utcnow
+from common.database import insert_for
 from common.expected import pick
 
+metadata = sa.MetaData()
 
-class ReplyMemory:
-    """Bounded in-memory maps; losing them on restart costs only a fuzzy match or a re-synthesis."""
+last_replies = sa.Table(
+    "reply_last", metadata,
+    sa.Column("sender", sa.String(100), primary_key=True),
+    sa.Column("messages", sa.JSON, nullable=False),  # the assistant's last messages to this sender
+    sa.Column("updated_at", sa.DateTime, nullable=False, index=True),
+)
 
-    def __init__(self, senders: int = 10000, texts: int = 20000):
-        self._last: OrderedDict[str, list[dict]] = OrderedDict()  # sender -> the assistant's last messages
-        self._texts: OrderedDict[str, str] = OrderedDict()
-        self._limits = senders, texts
+spoken_texts = sa.Table(
+    "reply_texts", metadata,
+    sa.Column("key", sa.String(32), primary_key=True),  # text_key(text): the address of its speech
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False, index=True),
+)
 
-    def remember(self, sender: str, messages: list[dict]) -> list[dict]:
-        """Note the replies; each gets the key under which its text can be spoken."""
-        _put(self._last, sender, messages, self._limits[0])
-        for message in messages:
-            if message.get("text"):
-                message["speech"] = key = text_key(message["text"])
-                _put(self._texts, key, message["text"], self._limits[1])
-        return messages
+# A reply's speech is fetched within seconds; buttons matter until the conversation's session ends (2 hours).
+TEXTS_KEPT = timedelta(days=1)
+LAST_KEPT = timedelta(days=2)
+PRUNE_EVERY = timedelta(minutes=10)
 
-    def buttons(self, sender: str) -> list[dict]:
-        return next((m["buttons"] for m in reversed(self._last.get(sender, [])) if m.get("buttons")), [])
 
-    def titles(self, sender: str) -> list[str]:
-        return [b["title"] for b in self.buttons(sender)]
+@dataclass(frozen=True)
+class LastReplies:
+    """The assistant's last messages to one sender, and what an answer to them means."""
 
-    def understood(self, sender: str, heard: str, alternatives: Sequence[str] = ()) -> str:
+    messages: list[dict]
+
+    def buttons(self) -> list[dict]:
+        return next((m["buttons"] for m in reversed(self.messages) if m.get("buttons")), [])
+
+    def titles(self) -> list[str]:
+        return [b["title"] for b in self.buttons()]
+
+    def texts(self) -> list[str]:
+        return [m["text"] for m in self.messages if m.get("text")]
+
+    def understood(self, heard: str, alternatives: Sequence[str] = ()) -> str:
         """What a spoken answer says here: the recognised text, or, when it sounds like one of the last buttons
         but its words do not name it ('cò' for 'Có'), that button's title (common.expected)."""
-        titles = self.titles(sender)
+        titles = self.titles()
         if not titles or match_choice(heard, titles) is not None:
             return heard
         picked = pick([heard, *alternatives], titles)
         return heard if picked is None else titles[picked]
 
-    def last_texts(self, sender: str) -> list[str]:
-        return [m["text"] for m in self._last.get(sender, []) if m.get("text")]
-
-    def answer(self, sender: str, heard: str) -> str:
+    def answer(self, heard: str) -> str:
         """An answer (typed or recognised) that picks one of the last buttons becomes that button's payload."""
-        buttons = self.buttons(sender)
+        buttons = self.buttons()
         picked = match_choice(heard, [b["title"] for b in buttons]) if buttons else None
         return heard if picked is None else buttons[picked]["payload"]
 
-    def forget(self, sender: str) -> None:
-        self._last.pop(sender, None)
 
-    def text(self, key: str) -> str | None:
-        return self._texts.get(key)
+class ReplyMemory:
+    def __init__(self, engine: AsyncEngine):
+        self.engine = engine
+        self._pruned = None
+
+    async def create_schema(self) -> None:
+        async with self.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+
+    async def remember(self, sender: str, messages: list[dict]) -> list[dict]:
+        """Note the replies; each gets the key under which its text can be spoken."""
+        now = utcnow()
+        texts = {}
+        for message in messages:
+            if message.get("text"):
+                message["speech"] = key = text_key(message["text"])
+                texts[key] = message["text"]
+        async with self.engine.begin() as conn:
+            upsert = insert_for(conn, last_replies).values(sender=sender, messages=messages, updated_at=now)
+            await conn.execute(upsert.on_conflict_do_update(
+                index_elements=["sender"], set_={"messages": messages, "updated_at": now}))
+            if texts:
+                rows = [{"key": key, "text": text, "created_at": now} for key, text in texts.items()]
+                await conn.execute(insert_for(conn, spoken_texts).on_conflict_do_nothing(), rows)
+            if self._pruned is None or now - self._pruned > PRUNE_EVERY:
+                self._pruned = now
+                await conn.execute(sa.delete(spoken_texts).where(spoken_texts.c.created_at < now - TEXTS_KEPT))
+                await conn.execute(sa.delete(last_replies).where(last_replies.c.updated_at < now - LAST_KEPT))
+        return messages
+
+    async def last(self, sender: str) -> LastReplies:
+        async with self.engine.connect() as conn:
+            stored = await conn.scalar(sa.select(last_replies.c.messages).where(last_replies.c.sender == sender))
+        return LastReplies(stored or [])
+
+    async def forget(self, sender: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(sa.delete(last_replies).where(last_replies.c.sender == sender))
+
+    async def text(self, key: str) -> str | None:
+        async with self.engine.connect() as conn:
+            return await conn.scalar(sa.select(spoken_texts.c.text).where(spoken_texts.c.key == key))
 
 
 def text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-
-
-def _put(store: OrderedDict, key: str, value, limit: int) -> None:
-    store[key] = value
-    store.move_to_end(key)
-    while len(store) > limit:
-        store.popitem(last=False)

@@ -40,7 +40,7 @@ async def listen(request: web.Request) -> web.Response:
 async def speech(request: web.Request) -> web.StreamResponse:
     """One of the assistant's own replies, spoken; other texts are not synthesised for anyone."""
     fmt = request.match_info["fmt"]
-    text = request.app[MEMORY].text(request.match_info["key"])
+    text = await request.app[MEMORY].text(request.match_info["key"])
     if text is None or fmt not in WEB_FORMATS:
         raise web.HTTPNotFound()
     speaker = request.app[SPEAKER]

@@ -103,7 +103,7 @@ class Console:
         await self.app[RASA].append(conversation.sender, [{"event": "bot", "text": text,
                                                            "data": {"buttons": buttons},
                                                            "metadata": {"officer": officer.name}}])
-        self.app[MEMORY].remember(conversation.sender, [{"text": text, "buttons": buttons}])
+        await self.app[MEMORY].remember(conversation.sender, [{"text": text, "buttons": buttons}])
         delivery = await self.deliver(conversation.sender, message, text, buttons, officer.name)
         await self.store.touch(conversation_id)
         self.reminded.discard(conversation_id)

@@ -157,7 +157,7 @@ class Notifier:
             return "sent" if self.app[CONSOLE].hub.to_citizen(recipient, {**message, "officer": None}) else "waiting"
         if channel not in self.app.get(CHANNELS, {}):
             return "waiting"  # a caller (called back by nobody), or a chat app this gateway is not set up for
-        self.app[MEMORY].remember(recipient, [message])  # its buttons, tapped or said, pick as the assistant's do
+        await self.app[MEMORY].remember(recipient, [message])  # its buttons, tapped or said, pick as the assistant's do
         await deliver(self.app, recipient, Answer([dict(message)]))
         return "sent"
 

@@ -63,7 +63,7 @@ async def test_only_the_assistants_own_replies_are_spoken(gateway):
     unknown = await gateway.get(f"/api/speech/{text_key('bất kỳ câu nào')}.mp3")
     assert unknown.status == 404
     text = "Dạ, cháu chào bác ạ."
-    gateway.app[MEMORY].remember(SENDER, [{"text": text, "buttons": []}])
+    await gateway.app[MEMORY].remember(SENDER, [{"text": text, "buttons": []}])
     for fmt, kind in (("mp3", "audio/mpeg"), ("ogg", "audio/ogg")):
         spoken = await gateway.get(f"/api/speech/{text_key(text)}.{fmt}")
         assert spoken.status == 200 and spoken.content_type == kind
@@ -74,7 +74,7 @@ async def test_only_the_assistants_own_replies_are_spoken(gateway):
 async def test_a_browser_keeps_only_the_fixed_answers(gateway):
     fixed = "Dạ, cháu giữ nguyên thông tin của bác ạ."  # utter_not_forgotten, the same for everyone
     personal = "Dạ, cháu đặt lịch cho bác Nguyễn Thị Lan, số điện thoại 0905 123 456 nghe."
-    gateway.app[MEMORY].remember(SENDER, [{"text": fixed, "buttons": []}, {"text": personal, "buttons": []}])
+    await gateway.app[MEMORY].remember(SENDER, [{"text": fixed, "buttons": []}, {"text": personal, "buttons": []}])
     kept = await gateway.get(f"/api/speech/{text_key(fixed)}.mp3")
     assert kept.headers["Cache-Control"] == "private, max-age=86400"
     not_kept = await gateway.get(f"/api/speech/{text_key(personal)}.mp3")

@@ -1,6 +1,6 @@
 """Expected answers with real audio: short answers spoken by espeak-ng, recognised by viet-asr at 16 kHz and through
 the phone band (8 kHz μ-law both ways), picked among the buttons offered by common.expected after
-common.choices.match_choice (as bot.replies.ReplyMemory.understood does).
+common.choices.match_choice (as bot.replies.LastReplies.understood does).
 
 espeak-ng's Vietnamese is hard for viet-asr ('có' is heard as 'ồ', 'Vỹ Dạ' as 'vì à'), which is what the
 rescoring is for. The Huế voice at 110 words a minute, as slowly as elders answer."""
