@@ -21,7 +21,7 @@ from common.wording import masked_phone
 from voice.asr import transcribe
 from voice.codecs import SAMPLE_RATE, AudioProblem, decode
 
-from .context import IDENTITIES, MEMORY, RECOGNIZER, SETTINGS, UNHEARD, UPLOADS, Refused, converse, told_first
+from .context import IDENTITIES, LIMIT, MEMORY, RECOGNIZER, SETTINGS, UNHEARD, UPLOADS, Refused, converse, told_first
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +177,8 @@ async def message_for(app: web.Application, incoming: Incoming) -> tuple[str, He
 
 async def receive(app: web.Application, incoming: Incoming) -> Answer:
     """One turn for any channel. Raises Refused (with a polite answer) and RasaUnavailable."""
+    if not await app[LIMIT].allow(incoming.sender):  # before any work: a flood costs a counter, not a turn
+        raise Refused(429, FLOODED, reason="rate_limited")
     message, heard = await message_for(app, incoming)
     linked = await link(app, incoming)
     if linked is not None and incoming.contact is not None and not await _asked_phone(app, incoming.sender):

@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from common.database import create_engine
 from voice.tts import Speaker, fixed_answers
 
+from .bus import LocalBus, RedisBus
+from .limits import RateLimit
 from .rasa import RasaClient
 from .replies import ReplyMemory
 from .settings import Settings
@@ -25,7 +27,8 @@ UPLOADS = web.AppKey("uploads", Uploads)
 CONSOLE = web.AppKey("console", object)  # bot/console: conversations handed to people
 IDENTITIES = web.AppKey("identities", object)  # bot/identity.py: one citizen's accounts across channels
 NOTIFIER = web.AppKey("notifier", object)  # bot/notify: set when the city's events feed can be read
-CALLS = web.AppKey("calls", dict)  # sender -> live hotline call, which an officer's words can be spoken into
+BUS = web.AppKey("bus", LocalBus)  # bot/bus.py: officers' consoles, open web chats and calls, on any gateway
+LIMIT = web.AppKey("limit", RateLimit)  # bot/limits.py: each sender's messages per minute, on all gateways
 
 BUSY = "Dạ, cháu đang bận một chút. Bác thử lại sau ít phút giúp cháu nghe."
 BAD_SENDER = "Dạ, phiên trò chuyện không hợp lệ. Bác tải lại trang giúp cháu."
@@ -152,6 +155,9 @@ def setup(app: web.Application, settings: Settings) -> None:
     app[UPLOADS] = Uploads(settings.uploads, settings.upload_owners, settings.public_url)
     app[DATABASE] = create_engine(settings.database)
     app[MEMORY] = ReplyMemory(app[DATABASE])
+    shared = settings.redis_client()  # None on the embedded default: one gateway, its own memory
+    app[BUS] = RedisBus(shared) if shared is not None else LocalBus()
+    app[LIMIT] = RateLimit(settings.messages_per_minute, settings.redis_client())
 
     async def _schema(app: web.Application) -> None:
         await app[MEMORY].create_schema()
@@ -159,6 +165,8 @@ def setup(app: web.Application, settings: Settings) -> None:
     async def _close(app: web.Application) -> None:
         await app[RASA].close()
         await app[DATABASE].dispose()
+        await app[BUS].close()
+        await app[LIMIT].close()
 
     app.on_startup.append(_schema)
     app.on_cleanup.append(_close)

@@ -27,8 +27,9 @@ from voice.asr import Transcript
 from voice.codecs import PHONE_RATE, mulaw_decode
 from voice.endpoint import Endpointer
 
+from .bus import call_topic
 from .channel import Incoming, receive
-from .context import BUSY, CALLS, MEMORY, RECOGNIZER, SETTINGS, SPEAKER, UNHEARD, raw_body
+from .context import BUS, BUSY, MEMORY, RECOGNIZER, SETTINGS, SPEAKER, UNHEARD, raw_body
 from .rasa import RasaUnavailable
 from .replies import LastReplies
 
@@ -157,12 +158,12 @@ class Call:
                 return "stop"
             self.sid = str(event.get("streamSid") or start.get("streamSid") or self.grant.call_sid)
             self.sender = f"call-{self.grant.call_sid}"
-            self.app[CALLS][self.sender] = self  # an officer who takes the call speaks through it
             caller = self.grant.caller
             log.info("call %s started (caller %s)", self.sender, mask_sensitive(caller) or "unknown")
             self.spawn(self.exchange(Incoming(self.sender, payload="/greet", vouched_phone=caller or None,
                                               metadata={"caller": caller} if caller else None)))
             self.spawn(self.watch_silence())
+            self.spawn(self.officer_speaks())
         elif kind == "media" and self.sid:
             self.hear(mulaw_decode(base64.b64decode(event["media"]["payload"])))
         elif kind == "dtmf" and self.sid:
@@ -211,6 +212,12 @@ class Call:
             self.reprompts += 1
             self.quiet_since = time.monotonic()
             await self.say([STILL_THERE])
+
+    async def officer_speaks(self) -> None:
+        """An officer who took the call speaks through it, from the console on any gateway."""
+        async with self.app[BUS].listen(call_topic(self.sender)) as queue:
+            while True:
+                await self.say([(await queue.get())["say"]])
 
     def barge_in(self) -> None:
         """The caller talks over the answer: drop what the provider still has queued."""
@@ -266,7 +273,6 @@ class Call:
             await self.ws.send_json(event)
 
     async def hang_up(self) -> None:
-        self.app[CALLS].pop(self.sender, None)
         for task in list(self.tasks):
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)

@@ -110,6 +110,12 @@ class Settings:
     telegram: TelegramSettings | None = None  # started when TELEGRAM_BOT_TOKEN is set
     zalo: ZaloSettings | None = None  # started when ZALO_APP_ID and ZALO_OA_SECRET are set
     notify: NotifySettings = NotifySettings()
+    # Redis (REDIS_HOST, REDIS_PORT, REDIS_PASSWORD, as Rasa's locks): with it, several gateways share live
+    # events (bot/bus.py) and rate limits (bot/limits.py); without it the gateway keeps them in its process.
+    redis_host: str | None = None
+    redis_port: int = 6379
+    redis_password: str | None = None
+    messages_per_minute: int = 30  # per sender (GATEWAY_MESSAGES_PER_MINUTE); a person types or speaks far fewer
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -136,7 +142,22 @@ class Settings:
             telegram=TelegramSettings.from_env(env),
             zalo=ZaloSettings.from_env(env, var),
             notify=NotifySettings.from_env(env),
+            redis_host=env.get("REDIS_HOST") or None,
+            redis_port=int(env.get("REDIS_PORT") or 6379),
+            redis_password=env.get("REDIS_PASSWORD") or None,
+            messages_per_minute=int(env.get("GATEWAY_MESSAGES_PER_MINUTE", "30")),
         )
+
+    def redis_client(self):
+        """A new redis.asyncio client, or None when no Redis is configured."""
+        if not self.redis_host:
+            return None
+        import redis.asyncio
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        return redis.asyncio.Redis(host=self.redis_host, port=self.redis_port, password=self.redis_password,
+                                   socket_timeout=2.0, socket_connect_timeout=2.0, retry=Retry(NoBackoff(), 1))
 
 
 def _officer_token(tokens: str) -> str | None:

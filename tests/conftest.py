@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import time
@@ -61,6 +62,25 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_port(tmp_path_factory):
+    """A real Redis server (Debian's redis-server) on a free loopback port, for this test run."""
+    if not shutil.which("redis-server"):
+        pytest.skip("needs redis-server (scripts/test installs it as root)")
+    port = free_port()
+    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "no", "--dir", str(tmp_path_factory.mktemp("redis"))],
+                              stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    ping = ["redis-cli", "-p", str(port), "PING"]
+    while subprocess.run(ping, capture_output=True, text=True).stdout.strip() != "PONG":
+        assert time.monotonic() < deadline and server.poll() is None, "redis-server did not start"
+        time.sleep(0.1)
+    yield port
+    server.terminate()
+    server.wait(timeout=10)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from aiohttp import web
 from actions.clients.fhir import ACCOUNT_SYSTEM
 from common.clock import LOCAL_TZ
 
-from ..context import CALLS, CONSOLE, DATABASE, IDENTITIES, SETTINGS, Refused, json_object, json_response, told_first
+from ..context import CONSOLE, DATABASE, IDENTITIES, SETTINGS, Refused, json_object, json_response, told_first
 from ..rasa import RasaUnavailable
 from ..webchat import valid_sender
 from . import auth
@@ -319,7 +319,6 @@ def setup(app: web.Application) -> None:
     settings = app[SETTINGS]
     console = Console(app, ConsoleStore(app[DATABASE]), settings.console_recordings)
     app[CONSOLE] = console
-    app[CALLS] = {}
     app.router.add_get("/console", page)
     app.router.add_static("/console/static/", PAGES)
     app.router.add_post(f"{API}/login", login)

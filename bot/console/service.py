@@ -19,8 +19,9 @@ from aiohttp import web
 from common.clock import utcnow
 from voice.codecs import SAMPLE_RATE, encode
 
+from ..bus import call_topic
 from ..channel import CHANNELS, Answer, Undelivered, deliver
-from ..context import CALLS, MEMORY, RASA
+from ..context import BUS, MEMORY, RASA
 from ..rasa import RasaUnavailable
 from .live import Hub
 from .store import ConsoleStore
@@ -33,7 +34,7 @@ BACK = "Dạ, trợ lý đã quay lại với bác ạ. Bác cần cháu giúp c
 class Console:
     def __init__(self, app: web.Application, store: ConsoleStore, recordings: Path):
         """`recordings`: where citizens' voice notes are kept for officers (as OGG/Opus)."""
-        self.app, self.store, self.hub, self.recordings = app, store, Hub(), recordings
+        self.app, self.store, self.hub, self.recordings = app, store, Hub(app[BUS]), recordings
         self.reminded: set[int] = set()
 
     # -- from the conversation (bot/context.converse)
@@ -48,7 +49,7 @@ class Console:
         audio = await self.keep_recording(voice) if voice is not None else None
         text = f"🎤 {text}" if audio else text
         message = await self.store.add_message(conversation.id, "citizen", text, image, audio=audio)
-        self.hub.to_officers({"type": "message", "conversation": conversation.id, "id": message,
+        await self.hub.to_officers({"type": "message", "conversation": conversation.id, "id": message,
                               "author": "citizen", "text": text, "image": image, "audio": audio})
         return conversation.status == "held"
 
@@ -66,7 +67,7 @@ class Console:
         for reply in replies:
             if reply.get("text"):
                 message = await self.store.add_message(conversation.id, "assistant", reply["text"])
-                self.hub.to_officers({"type": "message", "conversation": conversation.id, "id": message,
+                await self.hub.to_officers({"type": "message", "conversation": conversation.id, "id": message,
                                       "author": "assistant", "text": reply["text"]})
 
     async def handed_off(self, sender: str, handoff: dict) -> None:
@@ -74,12 +75,11 @@ class Console:
                    "known": handoff.get("known") or {}}
         recent = [{**said, "text": readable(said["text"])[0]} for said in handoff.get("recent") or []]
         conversation = await self.store.enqueue(sender, str(handoff.get("reason") or "asked"), context, recent)
-        self.hub.to_officers({"type": "queue", "conversation": conversation})
+        await self.hub.to_officers({"type": "queue", "conversation": conversation})
 
     async def forget(self, sender: str) -> None:
         for name in await self.store.forget(sender):
             (self.recordings / name).unlink(missing_ok=True)
-        self.hub.forget(sender)
 
     # -- from officers
 
@@ -91,7 +91,7 @@ class Console:
         conversation = await self.store.conversation(conversation_id)
         await self.app[RASA].append(conversation.sender, [{"event": "pause"}])
         await self.store.record(officer.username, "take", conversation_id)
-        self.hub.to_officers({"type": "queue", "conversation": conversation_id})
+        await self.hub.to_officers({"type": "queue", "conversation": conversation_id})
         return None
 
     async def reply(self, conversation_id: int, officer, text: str, choices: list[str]) -> dict:
@@ -110,12 +110,12 @@ class Console:
         await self.store.record(officer.username, "reply", conversation_id)
         event = {"type": "message", "conversation": conversation_id, "id": message, "author": "officer",
                  "officer": officer.name, "text": text, "delivery": delivery}
-        self.hub.to_officers(event)
+        await self.hub.to_officers(event)
         return event
 
     async def typing(self, sender: str, officer: str) -> None:
         if sender.startswith("web-"):
-            self.hub.to_citizen(sender, {"typing": officer})
+            await self.hub.to_citizen(sender, {"typing": officer})
             return
         prefix, _, recipient = sender.partition(":")
         channel = self.app.get(CHANNELS, {}).get(prefix)
@@ -128,7 +128,7 @@ class Console:
         delivery = await self.deliver(conversation.sender, message.id, message.text, [], message.officer)
         await self.store.record(officer.username, "retry", conversation.id, str(message_id))
         event = {"type": "delivery", "conversation": conversation.id, "id": message.id, "delivery": delivery}
-        self.hub.to_officers(event)
+        await self.hub.to_officers(event)
         return event
 
     async def hand_back(self, conversation_id: int, officer) -> None:
@@ -139,7 +139,7 @@ class Console:
         message = await self.store.add_message(conversation_id, "assistant", BACK, delivery="waiting")
         await self.deliver(conversation.sender, message, BACK, [], None)
         await self.store.record(officer.username, "hand_back", conversation_id)
-        self.hub.to_officers({"type": "queue", "conversation": conversation_id})
+        await self.hub.to_officers({"type": "queue", "conversation": conversation_id})
 
     async def check_idle(self, remind_after: timedelta, give_back_after: timedelta) -> None:
         """A holder silent for `remind_after` is reminded (once); after `give_back_after` the conversation goes
@@ -155,10 +155,10 @@ class Console:
                 await self.store.requeue(row.id)
                 await self.store.record(row.holder, "idle_requeued", row.id)
                 self.reminded.discard(row.id)
-                self.hub.to_officers({"type": "queue", "conversation": row.id})
+                await self.hub.to_officers({"type": "queue", "conversation": row.id})
             elif row.id not in self.reminded:
                 self.reminded.add(row.id)
-                self.hub.to_officers({"type": "idle", "conversation": row.id, "holder": row.holder})
+                await self.hub.to_officers({"type": "idle", "conversation": row.id, "holder": row.holder})
 
     async def watch_idle(self, remind_after: timedelta, give_back_after: timedelta, every: float = 30.0) -> None:
         while True:
@@ -173,16 +173,13 @@ class Console:
         "failed" (shown to the officer with a retry)."""
         try:
             if sender.startswith("web-"):
-                live = self.hub.to_citizen(sender, {"id": message_id, "text": text, "buttons": buttons,
+                live = await self.hub.to_citizen(sender, {"id": message_id, "text": text, "buttons": buttons,
                                                     "officer": officer})
                 delivery = "sent" if live else "waiting"
             elif sender.startswith("call-"):
-                call = self.app[CALLS].get(sender)
-                if call is None:
-                    delivery = "failed"  # the caller hung up: call them back
-                else:
-                    await call.say([text])
-                    delivery = "sent"
+                # Spoken by the gateway that holds the call (bot/hotline.py); none does once they hung up.
+                on_call = await self.app[BUS].publish(call_topic(sender), {"say": text})
+                delivery = "sent" if on_call else "failed"
             else:  # a chat app: who writes is said in the text, as the web chat shows it
                 signed = f"👤 Cán bộ {officer}:\n{text}" if officer else text
                 await deliver(self.app, sender, Answer([{"text": signed, "buttons": buttons}]))

@@ -154,7 +154,8 @@ class Notifier:
         """"sent" when the citizen's channel took it now, "waiting" when it waits for their next visit."""
         channel = channel_of(recipient)
         if channel == "web":
-            return "sent" if self.app[CONSOLE].hub.to_citizen(recipient, {**message, "officer": None}) else "waiting"
+            live = await self.app[CONSOLE].hub.to_citizen(recipient, {**message, "officer": None})
+            return "sent" if live else "waiting"
         if channel not in self.app.get(CHANNELS, {}):
             return "waiting"  # a caller (called back by nobody), or a chat app this gateway is not set up for
         await self.app[MEMORY].remember(recipient, [message])  # its buttons, tapped or said, pick as the assistant's do

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import make_app
+from bot.bus import OFFICERS
 from bot.console.auth import hash_password, password_ok
 from bot.console.service import readable
 from bot.console.store import ConsoleStore
@@ -147,14 +148,14 @@ async def test_an_idle_holder_is_reminded_once(aiohttp_client, tmp_path, clock_a
     console = client.server.app[CONSOLE]
     conversation = await console.store.enqueue("telegram:5", "asked", {}, [])
     assert await console.store.take(conversation, "lan") is None
-    seen = []
-    console.hub.to_officers = seen.append
-    await console.check_idle(timedelta(minutes=10), timedelta(minutes=30))
-    assert seen == []
-    clock_at(datetime(2026, 12, 8, 9, 11))
-    await console.check_idle(timedelta(minutes=10), timedelta(minutes=30))
-    await console.check_idle(timedelta(minutes=10), timedelta(minutes=30))
-    assert seen == [{"type": "idle", "conversation": conversation, "holder": "lan"}]
+    async with console.hub.bus.listen(OFFICERS) as officers:  # what every console is told
+        await console.check_idle(timedelta(minutes=10), timedelta(minutes=30))
+        assert officers.empty()
+        clock_at(datetime(2026, 12, 8, 9, 11))
+        await console.check_idle(timedelta(minutes=10), timedelta(minutes=30))
+        await console.check_idle(timedelta(minutes=10), timedelta(minutes=30))
+        assert [officers.get_nowait() for _ in range(officers.qsize())] == [
+            {"type": "idle", "conversation": conversation, "holder": "lan"}]
     clock_at(datetime(2026, 12, 8, 9, 31))  # Rasa cannot be resumed here: it stays held rather than queued paused
     await console.check_idle(timedelta(minutes=10), timedelta(minutes=30))
     assert (await console.store.conversation(conversation)).status == "held"

@@ -108,3 +108,16 @@ async def test_not_a_photo_or_too_big(gateway, content, status):
     response = await gateway.post("/api/upload", data=form)
     assert response.status == status
     assert (await response.json())["error"].startswith("Dạ,")
+
+
+async def test_a_flood_from_one_sender_is_refused_politely_before_any_work(aiohttp_client, tmp_path):
+    settings = Settings.from_env({"TROLYHUE_VAR": str(tmp_path), "RASA_URL": "http://127.0.0.1:9",
+                                  "GATEWAY_MESSAGES_PER_MINUTE": "2"})
+    gateway = await aiohttp_client(make_app(settings))
+    statuses = [(await gateway.post("/api/chat", json={"sender": "web-0123456789", "text": "chào"})).status
+                for _ in range(3)]
+    assert statuses == [503, 503, 429]  # Rasa is not there (503) until the limit, which comes first
+    refused = await gateway.post("/api/chat", json={"sender": "web-0123456789", "text": "chào"})
+    assert (await refused.json())["error"].startswith("Dạ, bác gửi nhanh quá")
+    other = await gateway.post("/api/chat", json={"sender": "web-9876543210", "text": "chào"})
+    assert other.status == 503  # another citizen is not slowed

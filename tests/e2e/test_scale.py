@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import subprocess
-import time
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +16,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from common.database import create_engine
-from tests.conftest import free_port
 from tests.e2e.conftest import Stack, post_json
 from tests.e2e.test_conversations import CASE_ID, Chat, get_json
 
@@ -56,22 +54,6 @@ def redis_calls(port: int, command: str) -> int:
         if line.startswith(f"cmdstat_{command}:"):
             return int(line.split("calls=")[1].split(",")[0])
     return 0
-
-
-@pytest.fixture(scope="module")
-def redis_port(tmp_path_factory):
-    port = free_port()
-    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                               "--appendonly", "no", "--dir", str(tmp_path_factory.mktemp("redis"))],
-                              stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    ping = ["redis-cli", "-p", str(port), "PING"]
-    while subprocess.run(ping, capture_output=True, text=True).stdout.strip() != "PONG":
-        assert time.monotonic() < deadline and server.poll() is None, "redis-server did not start"
-        time.sleep(0.1)
-    yield port
-    server.terminate()
-    server.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
