@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from common.clock import utcnow
+from common.database import count_by
 
 from .clients.http import CityRefused, CityUnavailable
 from .clients.open311 import Open311Client
@@ -48,6 +49,10 @@ class Store:
             await conn.execute(sa.insert(pending_reports).values(
                 sender_id=sender_id, idempotency_key=idempotency_key, report=report,
                 created_at=utcnow(), state="pending", attempts=1))
+
+    async def backlog(self) -> dict[str, int]:
+        """Kept reports by state (pending: not yet taken by the city), for metrics."""
+        return await count_by(self.engine, pending_reports.c.state)
 
     async def unsent(self, sender_id: str | None = None) -> list[sa.Row]:
         t = pending_reports

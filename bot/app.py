@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import console, context, hotline, notify, telegram_channel, voicechat, webchat, zalo_channel
+from common import observability
+
+from . import console, context, hotline, metrics, notify, telegram_channel, voicechat, webchat, zalo_channel
 from .settings import Settings
 
 # What a browser expects of a public page: scripts and styles from our own files only (no inline script),
@@ -18,22 +20,19 @@ SECURITY_HEADERS = {
 }
 
 
-async def _health(_request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
-
-
 async def _security_headers(_request: web.Request, response: web.StreamResponse) -> None:
     response.headers.update(SECURITY_HEADERS)
 
 
 def make_app(settings: Settings) -> web.Application:
     # Each route reads its body with a limit of its own (context.json_object, context.form); this one bounds the rest.
-    app = web.Application(middlewares=[context.refusals], client_max_size=64 * 1024)
+    app = web.Application(middlewares=[observability.middleware("gateway"), context.refusals],
+                          client_max_size=64 * 1024)
     context.setup(app, settings)
     console.setup(app)
     notify.setup(app)
     app.on_response_prepare.append(_security_headers)
-    app.router.add_get("/health", _health)
+    metrics.setup(app)
     webchat.setup(app)
     voicechat.setup(app)
     hotline.setup(app)

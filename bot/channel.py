@@ -21,7 +21,9 @@ from common.wording import masked_phone
 from voice.asr import transcribe
 from voice.codecs import SAMPLE_RATE, AudioProblem, decode
 
+from . import metrics
 from .context import IDENTITIES, LIMIT, MEMORY, RECOGNIZER, SETTINGS, UNHEARD, UPLOADS, Refused, converse, told_first
+from .rasa import RasaUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +179,18 @@ async def message_for(app: web.Application, incoming: Incoming) -> tuple[str, He
 
 async def receive(app: web.Application, incoming: Incoming) -> Answer:
     """One turn for any channel. Raises Refused (with a polite answer) and RasaUnavailable."""
+    async with metrics.turn(channel_of(incoming.sender)) as outcome:
+        try:
+            return await _receive(app, incoming)
+        except Refused as refused:
+            outcome["value"] = refused.extra.get("reason", "refused")
+            raise
+        except RasaUnavailable:
+            outcome["value"] = "rasa_unavailable"
+            raise
+
+
+async def _receive(app: web.Application, incoming: Incoming) -> Answer:
     if not await app[LIMIT].allow(incoming.sender):  # before any work: a flood costs a counter, not a turn
         raise Refused(429, FLOODED, reason="rate_limited")
     message, heard = await message_for(app, incoming)

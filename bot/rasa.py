@@ -5,6 +5,9 @@ from urllib.parse import quote
 
 import aiohttp
 
+from common.logs import request_id
+from common.observability import outgoing_headers
+
 
 class RasaUnavailable(Exception):
     pass
@@ -36,8 +39,10 @@ class RasaClient:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self.timeout)
         try:
+            # The request id rides in the message's metadata: the actions read it there (actions/services.py).
+            metadata = {**(metadata or {}), **({"request_id": request_id.get()} if request_id.get() else {})}
             body = {"sender": sender, "message": text, **({"metadata": metadata} if metadata else {})}
-            async with self._session.post(self.url, json=body) as response:
+            async with self._session.post(self.url, json=body, headers=outgoing_headers()) as response:
                 if response.status != 200:
                     raise RasaUnavailable(f"HTTP {response.status}")
                 replies = await response.json()

@@ -4,27 +4,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+import sqlalchemy as sa
 from aiohttp import web
 
+from common import observability
 from common.database import create_engine
 
 from . import fhir, officer, open311, privacy
 from .config import Settings
 from .context import ENGINE, SETTINGS
-from .responses import error_middleware, json_response
+from .responses import error_middleware
 from .seed import refresh_slots_daily, seed
 
 MAX_BODY = 1024 * 1024
 
 
-async def _health(_request: web.Request) -> web.Response:
-    return json_response({"status": "ok"})
-
-
 def make_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[observability.middleware("cityapi"), error_middleware],
+                          client_max_size=MAX_BODY)
     app[SETTINGS] = settings
-    app.router.add_get("/health", _health)
+
+    async def database() -> None:
+        async with app[ENGINE].connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+
+    observability.add_endpoints(app, {"database": database})
     open311.setup(app)
     fhir.setup(app)
     officer.setup(app)

@@ -57,3 +57,10 @@ async def insert_missing(conn: AsyncConnection, table: sa.Table, rows: list[dict
     """Insert rows whose key is not there yet (idempotent seeding)."""
     if rows:
         await conn.execute(insert_for(conn, table).on_conflict_do_nothing(), rows)
+
+
+async def count_by(engine: AsyncEngine, column: sa.Column) -> dict[str, int]:
+    """How many rows of the column's table have each value (a backlog's states, for metrics)."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(sa.select(column, sa.func.count()).group_by(column))
+        return {str(value): count for value, count in rows}

@@ -1,11 +1,17 @@
 """Logging for every service: one set-up, and no secret, phone or ID number in any line."""
 from __future__ import annotations
 
+import contextvars
+import json
 import logging
 import os
 import re
+from datetime import UTC, datetime
 
 from common.text import mask_sensitive
+
+# The request this task works for (common/observability.py sets it): every log line carries it.
+request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 # `api_key=…` in a query string or form, `"token": "…"` in JSON, `Authorization: Bearer …` in a header dump.
 _SECRET_VALUE = re.compile(
@@ -30,9 +36,10 @@ def masked(text: str) -> str:
 
 
 class MaskingFilter(logging.Filter):
-    """Rewrites every record that passes a handler, access log lines included."""
+    """Rewrites every record that passes a handler, access log lines included, and tags it with the request id."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = getattr(record, "request_id", None) or request_id.get()
         message = record.getMessage()
         clean = masked(message)
         if clean != message:
@@ -42,15 +49,31 @@ class MaskingFilter(logging.Filter):
         return True
 
 
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for a log collector (LOG_FORMAT=json)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {"time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+                "level": record.levelname, "logger": record.name, "message": record.getMessage(),
+                "service": os.environ.get("SERVICE_NAME") or None,
+                "request_id": getattr(record, "request_id", None)}
+        if record.exc_info:
+            line["error"] = record.exc_text or masked(self.formatException(record.exc_info))
+        return json.dumps({k: v for k, v in line.items() if v is not None}, ensure_ascii=False)
+
+
 def setup_logging() -> None:
     """INFO (or LOG_LEVEL) to stderr, every handler masked; one set up earlier (rasa-sdk's) is masked too.
-    Citizens' words are logged at DEBUG only."""
+    LOG_FORMAT=json writes JSON lines with the request id. Citizens' words are logged at DEBUG only."""
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(),
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    as_json = os.environ.get("LOG_FORMAT") == "json"
     for handler in root.handlers:
         if not any(isinstance(f, MaskingFilter) for f in handler.filters):
             handler.addFilter(MaskingFilter())
+        if as_json:
+            handler.setFormatter(JsonFormatter())
     # python-telegram-bot's HTTP client logs every request (each long poll) at INFO.
     logging.getLogger("httpx").setLevel(logging.WARNING)

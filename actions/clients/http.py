@@ -6,6 +6,8 @@ import logging
 
 import aiohttp
 
+from common.observability import outgoing_headers
+
 log = logging.getLogger(__name__)
 
 _RETRY_STATUSES = {502, 503, 504}
@@ -57,6 +59,7 @@ class JsonHttp:
         Raises CityUnavailable after the last failed attempt and CityRefused on a 4xx.
         """
         url = f"{self.base_url}{path}"
+        kwargs["headers"] = {**outgoing_headers(), **(kwargs.get("headers") or {})}
         for attempt in range(1, self.retries + 1):
             try:
                 async with self._client().request(method, url, **kwargs) as response:

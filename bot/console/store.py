@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from common.clock import utcnow
+from common.database import count_by
 
 from ..channel import channel_of
 
@@ -150,6 +151,10 @@ class ConsoleStore:
                     conversation_id=conversation, author="citizen" if said["from"] == "user" else "assistant",
                     text=said["text"], delivery="sent", at=now))
             return conversation
+
+    async def backlog(self) -> dict[str, int]:
+        """Conversations by status (queued, held, closed), for metrics."""
+        return await count_by(self.engine, conversations.c.status)
 
     async def open_for(self, sender: str) -> sa.Row | None:
         async with self.engine.connect() as conn:

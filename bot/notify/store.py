@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from common.database import insert_for
+from common.database import count_by, insert_for
 
 metadata = sa.MetaData()
 
@@ -49,6 +49,10 @@ class NotifyStore:
     async def create_schema(self) -> None:
         async with self.engine.begin() as conn:
             await conn.run_sync(metadata.create_all)
+
+    async def backlog(self) -> dict[str, int]:
+        """Notifications by state, for metrics."""
+        return await count_by(self.engine, notifications.c.state)
 
     async def position(self) -> int:
         async with self.engine.connect() as conn:

@@ -121,3 +121,14 @@ async def test_a_flood_from_one_sender_is_refused_politely_before_any_work(aioht
     assert (await refused.json())["error"].startswith("Dạ, bác gửi nhanh quá")
     other = await gateway.post("/api/chat", json={"sender": "web-9876543210", "text": "chào"})
     assert other.status == 503  # another citizen is not slowed
+    metrics = await (await gateway.get("/metrics")).text()
+    assert 'gateway_turns_total{channel="web",outcome="rate_limited"}' in metrics
+    assert 'gateway_turns_total{channel="web",outcome="rasa_unavailable"}' in metrics
+
+
+async def test_ready_when_its_database_and_recogniser_are(gateway):
+    ready = await gateway.get("/ready")
+    assert ready.status == 200, await ready.text()
+    assert (await ready.json())["failed"] == {}
+    metrics = await (await gateway.get("/metrics")).text()
+    assert "gateway_handoff_conversations" in metrics and "http_request_seconds_bucket" in metrics
