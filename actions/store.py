@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from common.clock import utcnow
-from common.database import count_by
+from common.database import count_by, create_tables
 
 from .clients.http import CityRefused, CityUnavailable
 from .clients.open311 import Open311Client
@@ -41,8 +41,7 @@ class Store:
         self.engine = engine
 
     async def create_schema(self) -> None:
-        async with self.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+        await create_tables(self.engine, metadata)
 
     async def keep(self, sender_id: str, idempotency_key: str, report: dict) -> None:
         async with self.engine.begin() as conn:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from common.clock import utcnow
-from common.database import insert_for
+from common.database import create_tables, insert_for
 from common.wording import masked_phone
 
 from .channel import channel_of
@@ -41,8 +41,7 @@ class Identities:
         self.engine = engine
 
     async def create_schema(self) -> None:
-        async with self.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+        await create_tables(self.engine, metadata)
 
     async def link(self, sender: str, phone: str, source: str) -> None:
         """`phone` vouched for by the channel; a sender linked to another number moves to this one."""

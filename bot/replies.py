@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from common.choices import match_choice
 from common.clock import utcnow
-from common.database import insert_for
+from common.database import create_tables, insert_for
 from common.expected import pick
 
 metadata = sa.MetaData()
@@ -75,8 +75,7 @@ class ReplyMemory:
         self._pruned = None
 
     async def create_schema(self) -> None:
-        async with self.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+        await create_tables(self.engine, metadata)
 
     async def remember(self, sender: str, messages: list[dict]) -> list[dict]:
         """Note the replies; each gets the key under which its text can be spoken."""

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from common.clock import utcnow
-from common.database import insert_for
+from common.database import create_tables, insert_for
 
 metadata = sa.MetaData()
 
@@ -155,8 +155,7 @@ appointments = sa.Table(
 
 
 async def create_schema(engine: AsyncEngine) -> None:
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
+    await create_tables(engine, metadata)
 
 
 async def next_value(conn: AsyncConnection, name: str) -> int:

@@ -1,6 +1,7 @@
 """Async database access that runs unchanged on SQLite (embedded default) and PostgreSQL."""
 from __future__ import annotations
 
+import asyncio
 import json
 from functools import partial
 from pathlib import Path
@@ -64,3 +65,17 @@ async def count_by(engine: AsyncEngine, column: sa.Column) -> dict[str, int]:
     async with engine.connect() as conn:
         rows = await conn.execute(sa.select(column, sa.func.count()).group_by(column))
         return {str(value): count for value, count in rows}
+
+
+async def create_tables(engine: AsyncEngine, metadata: sa.MetaData) -> None:
+    """The tables that are missing. Replicas starting together race to create them: the loser of the race finds
+    them made by the winner on its second look."""
+    for attempt in range(3):
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(metadata.create_all)
+            return
+        except (sa.exc.IntegrityError, sa.exc.ProgrammingError, sa.exc.OperationalError):
+            if attempt == 2:
+                raise
+            await asyncio.sleep(0.5)

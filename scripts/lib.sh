@@ -152,3 +152,81 @@ local_secrets() {
         [ -n "${!key:-}" ] || export "$key=$value"
     done < "$file"
 }
+
+# Services run by scripts/start and scripts/topology: each in the background, its pid in $TROLYHUE_VAR/run.
+declare -A pids=()
+
+launch() {
+    # launch NAME COMMAND... : start a service in the background, its pid in var/run/NAME.pid.
+    local name=$1; shift
+    mkdir -p "$TROLYHUE_VAR/run"
+    "$@" &
+    pids[$name]=$!
+    echo $! > "$TROLYHUE_VAR/run/$name.pid"
+}
+
+stop_services() {
+    trap - INT TERM EXIT
+    kill "${pids[@]}" 2>/dev/null || true
+    wait 2>/dev/null || true
+    rm -f "$TROLYHUE_VAR"/run/*.pid
+}
+
+wait_until() {
+    # wait_until WHAT COMMAND... : until COMMAND succeeds; dies if a launched service stops meanwhile.
+    local what=$1; shift
+    until "$@" >/dev/null 2>&1; do
+        for name in "${!pids[@]}"; do kill -0 "${pids[$name]}" 2>/dev/null || die "$name stopped while $what"; done
+        sleep 1
+    done
+}
+
+serve() {
+    # serve KIND NAME PORT : launch one service of KIND (cityapi actions rasa gateway) as NAME on loopback PORT.
+    local kind=$1 name=$2 port=$3
+    case $kind in
+        cityapi) launch "$name" env SERVICE_NAME="$name" .venv/bin/python -m cityapi --port "$port" ;;
+        actions) launch "$name" env SERVICE_NAME="$name" .venv/bin/python -m rasa_sdk --actions actions \
+                     --port "$port" ;;
+        rasa) launch "$name" "${RASA[@]}" run --enable-api --auth-token "$RASA_TOKEN" --port "$port" \
+                  --interface 127.0.0.1 --model models/trolyhue.tar.gz --endpoints endpoints.yml \
+                  --credentials credentials.yml ;;
+        gateway) launch "$name" env SERVICE_NAME="$name" .venv/bin/python -m bot --port "$port" ;;
+        *) die "unknown service $kind" ;;
+    esac
+}
+
+local_postgres() {
+    # local_postgres DB... : Debian's PostgreSQL running, a superuser role named after us, and these databases.
+    apt_install postgresql
+    local cluster me db
+    cluster=$(pg_lsclusters -h | awk 'NR == 1 {print $1 " " $2}')
+    [ -n "$cluster" ] || die "no PostgreSQL cluster after installing postgresql"
+    # shellcheck disable=SC2086
+    pg_lsclusters -h | awk 'NR == 1 {print $4}' | grep -q online || pg_ctlcluster $cluster start
+    me=$(id -un)
+    su postgres -c "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname = '$me'\"" | grep -q 1 \
+        || su postgres -c "createuser --superuser '$me'"
+    for db in "$@"; do
+        psql -d postgres -qtAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 || createdb "$db"
+    done
+}
+
+rasa_ready() {
+    # rasa_ready URL : the Rasa server there has loaded its model.
+    curl -fs "$1/status?token=$RASA_TOKEN" 2>/dev/null | grep -q '"model_file"'
+}
+
+supervise() {
+    # Until every service has stopped: one stopping does not stop the others (the assistant keeps reports while
+    # the city is down; a replica's peers carry on).
+    while [ ${#pids[@]} -gt 0 ]; do
+        wait -n "${pids[@]}" || true
+        for name in "${!pids[@]}"; do
+            if ! kill -0 "${pids[$name]}" 2>/dev/null; then
+                say "$name stopped"
+                unset "pids[$name]"
+            fi
+        done
+    done
+}

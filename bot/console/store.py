@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from common.clock import utcnow
-from common.database import count_by
+from common.database import count_by, create_tables
 
 from ..channel import channel_of
 
@@ -86,8 +86,7 @@ class ConsoleStore:
         self.engine = engine
 
     async def create_schema(self) -> None:
-        async with self.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+        await create_tables(self.engine, metadata)
 
     # -- accounts and sessions
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from common.database import count_by, insert_for
+from common.database import count_by, create_tables, insert_for
 
 metadata = sa.MetaData()
 
@@ -47,8 +47,7 @@ class NotifyStore:
         self.engine = engine
 
     async def create_schema(self) -> None:
-        async with self.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+        await create_tables(self.engine, metadata)
 
     async def backlog(self) -> dict[str, int]:
         """Notifications by state, for metrics."""
