@@ -2,6 +2,7 @@
 ports, the same settings for every service, and the same nginx pools (deploy/nginx.conf.template)."""
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -81,3 +82,10 @@ def test_every_service_gets_the_same_settings():
     assert env["RASA_URL"] == f"http://proxy:{defaults['RASA_POOL_PORT']}"
     assert env["ACTION_ENDPOINT_URL"] == f"http://proxy:{defaults['ACTIONS_POOL_PORT']}/webhook"
     assert env["CITYAPI_URL"] == f"http://cityapi:{defaults['CITYAPI_PORT']}"
+
+
+def test_the_proxy_refuses_as_politely_as_a_gateway():
+    from bot.context import BUSY, TOO_LARGE
+
+    assert json.loads(re.search(r"return 503 '([^']+)'", TEMPLATE).group(1)) == {"error": BUSY}
+    assert json.loads(re.search(r"return 413 '([^']+)'", TEMPLATE).group(1)) == {"error": TOO_LARGE}

@@ -24,13 +24,18 @@ ACCOUNTS = {"lan": ("Lê Thị Lan", "officer"), "minh": ("Trần Minh", "office
             "khoa": ("Khoa Tạm", "officer")}
 
 
-@pytest.fixture(scope="session")
-def officers(stack):
+def add_accounts(env: dict[str, str]) -> dict:
+    """The officers' and volunteers' accounts, made with the console's own command in the gateway's database."""
     for username, (name, role) in ACCOUNTS.items():
         subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "bot.console", "add-user", username, "--name", name,
                         "--role", role], input=PASSWORD + "\n", text=True, check=True, cwd=ROOT,
-                       env=stack.env, capture_output=True)
+                       env=env, capture_output=True)
     return ACCOUNTS
+
+
+@pytest.fixture(scope="session")
+def officers(stack):
+    return add_accounts(stack.env)
 
 
 class Desk:
