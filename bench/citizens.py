@@ -16,6 +16,9 @@ import aiohttp
 CASE_ID = re.compile(r"PA-\d{4}-\d{6}")
 BOOKING = re.compile(r"LK-\d{6}")
 KEPT = "cháu đã giữ phản ánh"  # in lower case: the city did not take it now; the outbox sends it later
+# Right answers at any step that end the script early: the city is down (said politely), the time just taken by
+# another citizen (as they pick it, or between its offer and the pick).
+DETOURS = ("hệ thống của thành phố đang bận", "vừa có người đặt mất", "không có trong các giờ còn trống")
 
 # (what the citizen types, a word the assistant's answer must contain). A button is typed as its title, as elders
 # do: the gateway reads it as the button (bot/replies.py), on whichever gateway the message lands.
@@ -24,7 +27,7 @@ REPORT = [("tui muốn phản ánh", "việc chi"), ("Ổ gà, đường hư", "
           ("0905 123 456", "Gửi phản ánh này"), ("Gửi đi", "PA")]
 STATUS = [("phản ánh của tui", "phản ánh"), ("cảm ơn cháu", "")]
 BOOK = [("tui muốn đặt lịch khám", "khám ở mô"), ("Trung ương Huế", "khám chi"), ("Tim mạch", "ngày"),
-        ("Sớm nhất", ""), ("Lê Văn Tám", "số điện thoại"), ("0905 123 456", "Đặt lịch"), ("Đặt lịch", "LK")]
+        ("Sớm nhất", "họ tên"), ("Lê Văn Tám", "số điện thoại"), ("0905 123 456", "Đặt lịch"), ("Đặt lịch", "LK")]
 HELP = [("cháu giúp được chi", ""), ("nói lại", ""), ("cảm ơn cháu", "")]
 MIX = (("report", REPORT, 0.35), ("status", STATUS, 0.25), ("booking", BOOK, 0.2), ("help", HELP, 0.2))
 
@@ -37,6 +40,7 @@ class Turn:
     status: int  # HTTP status; 0: no answer at all (connection refused or reset, timeout)
     polite: bool  # answered, or refused with a Vietnamese message
     on_script: bool
+    note: str = ""  # what was said and answered, when the answer was off the script or missing
 
 
 @dataclass
@@ -89,8 +93,11 @@ class Citizen:
             started = time.monotonic()
             status, last, polite = await self.send(sender, text, last)
             answer = "\n".join(m.get("text", "") for m in last)
-            on_script = status != 200 or expected.lower() in answer.lower()
-            self.record.turns.append(Turn(kind, started, time.monotonic() - started, status, polite, on_script))
+            detour = any(d in answer.lower() for d in DETOURS)
+            on_script = status != 200 or expected.lower() in answer.lower() or detour
+            note = "" if on_script and polite else f"{kind} step {step + 1} {text!r} -> {status} {answer[:90]!r}"
+            self.record.turns.append(Turn(kind, started, time.monotonic() - started, status, polite, on_script,
+                                          note))
             confirming = kind == "report" and step == len(script) - 1
             if confirming:
                 case = CASE_ID.search(answer)
@@ -100,7 +107,7 @@ class Citizen:
                     self.record.unconfirmed.append(marker)
             if kind == "booking" and BOOKING.search(answer):
                 self.record.bookings.append(BOOKING.search(answer).group())
-            if status != 200 or not on_script:
+            if status != 200 or not on_script or detour:
                 return  # a citizen refused or misunderstood starts again later, as a person would
             await asyncio.sleep(self.rng.uniform(0.5, 1.5) * self.think)
 

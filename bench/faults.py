@@ -55,9 +55,11 @@ class Outcome:
             *(f"  {at:6.1f} s  {what}" for at, what in self.faults),
             f"turns {len(turns)}: answered {len(answered)}, politely refused "
             f"{sum(t.status != 200 and t.polite for t in turns)}, unanswered {sum(not t.polite for t in turns)}; "
-            f"p50 {percentile(answered, 50) * 1000:.0f} ms, p95 {percentile(answered, 95) * 1000:.0f} ms",
+            f"p50 {percentile(answered, 50) * 1000:.0f} ms, p95 {percentile(answered, 95) * 1000:.0f} ms, "
+            f"p99 {percentile(answered, 99) * 1000:.0f} ms, longest {max(answered, default=0):.1f} s",
             f"conversations that lost their state (an answer off the script's step): "
             f"{sum(not t.on_script for t in turns)}",
+            *(f"  {t.started - self.t0:6.1f} s  {t.note}" for t in turns if t.note),
             f"confirmed reports {len(self.record.reports)}: stored exactly once {self.reports_once}, "
             f"otherwise {self.reports_wrong or 'none'}; refused at confirming {len(self.record.unconfirmed)}, "
             f"stored twice {self.unconfirmed_twice}",
@@ -184,7 +186,7 @@ async def _abuse(proxy: str, seconds: float) -> dict[str, int]:
             try:
                 async with session.request(method, proxy + path, **kwargs) as response:
                     body = await response.text()
-                    clear = response.status == 403 and path.startswith("/hotline") or \
+                    clear = response.status == 200 or response.status == 403 and path.startswith("/hotline") or \
                         '"error": "Dạ' in body or '"error":"Dạ' in body
                     key = f"{response.status}" if clear else f"{response.status} unclear"
             except aiohttp.ClientError as failure:

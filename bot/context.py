@@ -3,7 +3,9 @@ request body is read and refused. A neutral home, so that no channel imports ano
 from __future__ import annotations
 
 import json
+import logging
 
+import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -16,6 +18,8 @@ from .rasa import RasaClient
 from .replies import ReplyMemory
 from .settings import Settings
 from .uploads import Uploads
+
+log = logging.getLogger(__name__)
 
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", AsyncEngine)  # the gateway's own tables, shared by its replicas
@@ -140,11 +144,14 @@ async def form(request: web.Request, limit: int, too_large: str = TOO_LARGE):
 
 @web.middleware
 async def refusals(request: web.Request, handler):
-    """A Refused raised anywhere becomes its polite answer."""
+    """A Refused raised anywhere becomes its polite answer; so does the gateway's database failing (restarting)."""
     try:
         return await handler(request)
     except Refused as refused:
         return refused.response()
+    except sa.exc.SQLAlchemyError as failure:
+        log.warning("gateway database unavailable: %s", type(failure).__name__)
+        return error(503, BUSY)
 
 
 def setup(app: web.Application, settings: Settings) -> None:

@@ -42,7 +42,8 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, json_serializer=_json)
+    # Pre-ping: after a database restart, a pooled connection is found dead and replaced before a request uses it.
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, json_serializer=_json)
 
 
 # JSON columns keep Vietnamese as written (searchable), not as \u escapes.

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 
 import aiohttp
 import pytest
@@ -132,3 +133,17 @@ async def test_ready_when_its_database_and_recogniser_are(gateway):
     assert (await ready.json())["failed"] == {}
     metrics = await (await gateway.get("/metrics")).text()
     assert "gateway_handoff_conversations" in metrics and "http_request_seconds_bucket" in metrics
+
+
+async def test_with_its_database_gone_the_gateway_refuses_politely(aiohttp_client, tmp_path):
+    from bot.context import DATABASE
+
+    var = tmp_path / "var"
+    settings = Settings.from_env({"TROLYHUE_VAR": str(var), "RASA_URL": "http://127.0.0.1:9"})
+    gateway = await aiohttp_client(make_app(settings))
+    await gateway.app[DATABASE].dispose()  # its open connections closed, the database goes away
+    shutil.rmtree(var)
+    response = await gateway.post("/api/chat", json={"sender": "web-0123456789", "text": "chào"})
+    assert response.status == 503
+    assert (await response.json())["error"].startswith("Dạ, cháu đang bận")
+    assert (await gateway.get("/ready")).status == 503
