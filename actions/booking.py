@@ -188,6 +188,8 @@ class ValidateBookForm(TaskFormValidation):
             exact = [s for s in slots if datetime.fromisoformat(s["start"]).time() == when.at]
             if exact:
                 changes["slot_id"] = exact[0]["id"]
+            else:  # taken since it was offered ("Sớm nhất"), or never free: said, then that day's times
+                dispatcher.utter_message(response="utter_bad_slot")
         return changes
 
     async def validate_slot_id(self, value, dispatcher, tracker, domain) -> dict:

@@ -400,3 +400,19 @@ async def test_a_place_and_a_service_it_lacks_in_one_request_are_refused_once(ci
 def earliest_day(payload: str) -> date:
     day, month, year = payload.split()[0].split("/")
     return date(int(year), int(month), int(day))
+
+
+async def test_the_earliest_time_taken_between_its_offer_and_the_tap_is_said(city):
+    slots = {"facility": "bv-trung-uong-hue", "service": "tim-mach", "visit_day": None}
+    d = CollectingDispatcher()
+    await ActionAskVisitDay().run(d, tracker(slots=slots), {})
+    earliest = d.messages[0]["buttons"][-1]
+    day, at = earliest_day(earliest["payload"]), earliest["payload"].split()[1]
+    start = datetime.fromisoformat(f"{day.isoformat()}T00:00:00+07:00")
+    free = await city.fhir.free_slots("bv-trung-uong-hue-tim-mach", start, start + timedelta(days=1))
+    first = next(s for s in free if datetime.fromisoformat(s["start"]).strftime("%H:%M") == at)
+    await city.fhir.book(first["id"], "Trần Văn Ba", "0914000111", "web-someone-else")  # another citizen's tap
+    d = CollectingDispatcher()
+    changes = await ValidateBookForm().validate_visit_day(earliest["payload"], d, tracker(slots=slots), {})
+    assert changes == {"visit_day": earliest_day(earliest["payload"]).isoformat(), "day_part": None}  # no slot_id
+    assert said(d) == ["utter_bad_slot"]  # then that day's times are offered
