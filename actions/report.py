@@ -210,6 +210,13 @@ def open311_fields(tracker: Tracker) -> dict:
     return {k: v for k, v in fields.items() if v}
 
 
+def _confirming_message(tracker) -> str:
+    """The id of the message that confirmed the report: one idempotency key per confirmation, so the same turn
+    sent to a second action server when the first is too slow (deploy/nginx.conf.template) is filed once."""
+    said = next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
+    return str(said.get("message_id") or uuid.uuid4().hex)
+
+
 class ActionSubmitReport(Action):
     def name(self) -> str:
         return "action_submit_report"
@@ -217,7 +224,7 @@ class ActionSubmitReport(Action):
     async def run(self, dispatcher, tracker, domain) -> list:
         city = await services()
         report = open311_fields(tracker)
-        key = f"{tracker.sender_id}:{uuid.uuid4()}"
+        key = f"{tracker.sender_id}:{_confirming_message(tracker)}"
         try:
             result = await city.open311.create(report, key)
         except CityUnavailable:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from common.clock import utcnow
-from common.database import count_by, create_tables
+from common.database import count_by, create_tables, insert_for
 
 from .clients.http import CityRefused, CityUnavailable
 from .clients.open311 import Open311Client
@@ -44,10 +44,12 @@ class Store:
         await create_tables(self.engine, metadata)
 
     async def keep(self, sender_id: str, idempotency_key: str, report: dict) -> None:
+        """Kept once per key: the same turn retried on another action server is the same report."""
         async with self.engine.begin() as conn:
-            await conn.execute(sa.insert(pending_reports).values(
+            await conn.execute(insert_for(conn, pending_reports).values(
                 sender_id=sender_id, idempotency_key=idempotency_key, report=report,
-                created_at=utcnow(), state="pending", attempts=1))
+                created_at=utcnow(), state="pending", attempts=1).on_conflict_do_nothing(
+                index_elements=["idempotency_key"]))
 
     async def backlog(self) -> dict[str, int]:
         """Kept reports by state (pending: not yet taken by the city), for metrics."""

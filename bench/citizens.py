@@ -5,6 +5,7 @@ state answers off-script)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import re
 import time
@@ -18,7 +19,8 @@ BOOKING = re.compile(r"LK-\d{6}")
 KEPT = "cháu đã giữ phản ánh"  # in lower case: the city did not take it now; the outbox sends it later
 # Right answers at any step that end the script early: the city is down (said politely), the time just taken by
 # another citizen (as they pick it, or between its offer and the pick).
-DETOURS = ("hệ thống của thành phố đang bận", "vừa có người đặt mất", "không có trong các giờ còn trống")
+DETOURS = ("hệ thống của thành phố đang bận", "vừa có người đặt mất", "không có trong các giờ còn trống",
+           "không còn chỗ")
 
 # (what the citizen types, a word the assistant's answer must contain). A button is typed as its title, as elders
 # do: the gateway reads it as the button (bot/replies.py), on whichever gateway the message lands.
@@ -67,7 +69,8 @@ class Citizen:
         self.session, self.url, self.record, self.think, self.rng = session, url, record, think, rng
         self.rasa_direct = rasa_direct
 
-    async def send(self, sender: str, text: str, last: list[dict]) -> tuple[int, list[dict], bool]:
+    async def send(self, sender: str, text: str, last: list[dict]) -> tuple[int, list[dict] | str, bool]:
+        """(HTTP status or 0, the messages or why there were none, whether it was answered or politely refused)."""
         if self.rasa_direct:
             url, body = f"{self.url}/webhooks/rest/webhook", {"sender": sender,
                                                               "message": _button(last, text) or text}
@@ -75,12 +78,16 @@ class Citizen:
             url, body = f"{self.url}/api/chat", {"sender": sender, "text": text}
         try:
             async with self.session.post(url, json=body) as response:
-                data = await response.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError, ValueError):
-            return 0, [], False
+                raw = await response.text()
+        except (aiohttp.ClientError, TimeoutError) as failure:
+            return 0, type(failure).__name__, False
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return response.status, raw[:90], False
         if response.status != 200:
             polite = isinstance(data, dict) and str(data.get("error", "")).startswith("Dạ,")
-            return response.status, [], polite
+            return response.status, raw[:90], polite
         messages = data if self.rasa_direct else data.get("messages", [])
         return 200, messages, bool(messages)
 
@@ -91,8 +98,9 @@ class Citizen:
         for step, (said, expected) in enumerate(script):
             text = said.format(marker=marker)
             started = time.monotonic()
-            status, last, polite = await self.send(sender, text, last)
-            answer = "\n".join(m.get("text", "") for m in last)
+            status, got, polite = await self.send(sender, text, last)
+            last = got if isinstance(got, list) else []
+            answer = "\n".join(m.get("text", "") for m in last) if last else str(got if status != 200 else "")
             detour = any(d in answer.lower() for d in DETOURS)
             on_script = status != 200 or expected.lower() in answer.lower() or detour
             note = "" if on_script and polite else f"{kind} step {step + 1} {text!r} -> {status} {answer[:90]!r}"

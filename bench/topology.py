@@ -91,30 +91,26 @@ class Topology:
         return sorted(p.stem for p in (self.var / "run").glob("*.pid"))
 
     def cpu_seconds(self, name: str) -> float:
-        """User and system CPU of a service's process and its children (nginx's worker), as the kernel counts."""
+        """User and system CPU of a service's processes (its own, and its workers: nginx's, Sanic's in the action
+        servers, PostgreSQL's backends), as the kernel counts them."""
         pid = postgres_pid() if name == "postgres" else self.pid(name)
-        if pid is None:
-            return 0.0
-        total = 0
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(stat.parent.name) == pid or int(fields[1]) == pid:  # fields[1]: the parent's pid
-                total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / TICKS
+        stats = _stats()
+        return sum(stats[p][1] for p in _family(pid, stats)) / TICKS if pid is not None else 0.0
 
-    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
-        pid = self.pid(name)
-        self.launches[name] = Launch.of(pid)
-        os.kill(pid, sig)
+    def signal(self, name: str, sig: int) -> None:
+        """To the service's process and its workers: an action server's Sanic serves from a forked worker."""
+        for pid in _family(self.pid(name), _stats()):
+            os.kill(pid, sig)
+
+    def kill(self, name: str) -> None:
+        self.launches[name] = Launch.of(self.pid(name))
+        self.signal(name, signal.SIGKILL)
 
     def freeze(self, name: str) -> None:
-        os.kill(self.pid(name), signal.SIGSTOP)
+        self.signal(name, signal.SIGSTOP)
 
     def thaw(self, name: str) -> None:
-        os.kill(self.pid(name), signal.SIGCONT)
+        self.signal(name, signal.SIGCONT)
 
     def restart(self, name: str) -> None:
         """Start a killed service again, as it was started."""
@@ -136,6 +132,27 @@ class Topology:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+
+
+def _stats() -> dict[int, tuple[int, int]]:
+    """pid -> (parent pid, CPU ticks) of every process."""
+    stats = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(stat.parent.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))  # ppid, utime + stime
+    return stats
+
+
+def _family(pid: int, stats: dict[int, tuple[int, int]]) -> list[int]:
+    """The process and its descendants."""
+    family, frontier = [pid], [pid]
+    while frontier:
+        frontier = [p for p, (parent, _) in stats.items() if parent in frontier]
+        family += frontier
+    return [p for p in family if p in stats]
 
 
 def fresh_databases(server: str, prefix: str) -> dict[str, str]:

@@ -149,7 +149,7 @@ async def refusals(request: web.Request, handler):
         return await handler(request)
     except Refused as refused:
         return refused.response()
-    except sa.exc.SQLAlchemyError as failure:
+    except (sa.exc.SQLAlchemyError, OSError) as failure:  # asyncpg's connect raises OSError while it restarts
         log.warning("gateway database unavailable: %s", type(failure).__name__)
         return error(503, BUSY)
 

@@ -139,3 +139,24 @@ async def test_city_down_keeps_the_report_and_sends_it_once_later(city_down, cit
     assert await city_down.store.unsent() == []
     mine = await city.open311.of_account("web-test-0001")
     assert len(mine) == 1 and mine[0]["description"] == "Rác đổ ba ngày chưa ai dọn"
+
+
+async def test_one_confirmation_run_on_two_action_servers_is_one_report(city_down, city):
+    """The proxy sends a turn to the second action server when the first is too slow; both may finish."""
+    from actions import services as services_module
+
+    confirmed = {"event": "user", "text": "gửi đi", "message_id": "3f2a9c0d", "parse_data": {}}
+    turn = tracker("gửi đi", intent="affirm", slots=FILLED, events=[confirmed])
+    for _ in range(2):
+        run = CollectingDispatcher()
+        await ActionSubmitReport().run(run, turn, {})
+        assert said(run) == ["utter_report_sent"]
+    mine = await city.open311.of_account("web-test-0001")
+    assert len(mine) == 1 and mine[0]["service_request_id"] == run.messages[0]["case_id"]
+    services_module.use(city_down)  # the city down: kept once, whichever server kept it first
+    for _ in range(2):
+        await ActionSubmitReport().run(CollectingDispatcher(), turn, {})
+    assert len(await city_down.store.unsent("web-test-0001")) == 1
+    another = tracker("gửi đi", intent="affirm", slots=FILLED, events=[{**confirmed, "message_id": "77aa01"}])
+    await ActionSubmitReport().run(CollectingDispatcher(), another, {})  # a new confirmation: a new report
+    assert len(await city_down.store.unsent("web-test-0001")) == 2

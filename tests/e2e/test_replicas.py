@@ -30,8 +30,10 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def topology(tmp_path_factory):
     stores = fresh_databases(os.environ["TEST_DATABASE_URL"], "trolyhue_replicas")
+    # A Monday morning in Huế, whatever the hour of the run: the clinics' free times are the same each time.
     deployed = Topology(tmp_path_factory.mktemp("topology"), stores,
-                        {"OUTBOX_INTERVAL": "1", "CITYAPI_TIMEOUT": "2", "NOTIFY_POLL_SECONDS": "1"})
+                        {"OUTBOX_INTERVAL": "1", "CITYAPI_TIMEOUT": "2", "NOTIFY_POLL_SECONDS": "1",
+                         "TROLYHUE_NOW": "2026-12-07T08:00:00+07:00"})
     try:
         deployed.start()
     except RuntimeError:
