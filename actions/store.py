@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from common.clock import utcnow
-from common.database import count_by, create_tables, insert_for
+from common.database import count_by, create_tables, insert_for, patient
 
 from .clients.http import CityRefused, CityUnavailable
 from .clients.open311 import Open311Client
@@ -43,6 +43,7 @@ class Store:
     async def create_schema(self) -> None:
         await create_tables(self.engine, metadata)
 
+    @patient()
     async def keep(self, sender_id: str, idempotency_key: str, report: dict) -> None:
         """Kept once per key: the same turn retried on another action server is the same report."""
         async with self.engine.begin() as conn:
@@ -55,6 +56,7 @@ class Store:
         """Kept reports by state (pending: not yet taken by the city), for metrics."""
         return await count_by(self.engine, pending_reports.c.state)
 
+    @patient()
     async def unsent(self, sender_id: str | None = None) -> list[sa.Row]:
         t = pending_reports
         query = sa.select(t).where(t.c.state == "pending").order_by(t.c.id)
@@ -92,6 +94,7 @@ class Store:
         async with self.engine.begin() as conn:
             await conn.execute(sa.update(t).where(t.c.id == row_id).values(**values))
 
+    @patient()
     async def forget(self, sender_id: str) -> list[str]:
         """Erase what this store keeps of a citizen: kept reports lose the phone (they are still sent). Returns
         the photos those kept reports will carry."""

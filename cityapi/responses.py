@@ -7,6 +7,8 @@ import logging
 
 from aiohttp import web
 
+from common.database import is_transient
+
 log = logging.getLogger(__name__)
 
 FHIR_JSON = "application/fhir+json"
@@ -54,6 +56,7 @@ _GENERIC_MESSAGES = {
     405: "Phương thức HTTP này không được hỗ trợ ở đây.",
     413: "Dữ liệu gửi lên quá lớn.",
     500: "Hệ thống đang gặp sự cố, xin vui lòng thử lại sau.",
+    503: "Cơ sở dữ liệu đang khởi động lại, xin vui lòng thử lại sau ít giây.",
 }
 
 
@@ -82,6 +85,9 @@ async def error_middleware(request: web.Request, handler):
         allow = {"Allow": error.headers["Allow"]} if "Allow" in error.headers else None
         return render(request, error.status,
                       _GENERIC_MESSAGES.get(error.status, error.reason), headers=allow)
-    except Exception:
+    except Exception as error:
+        if is_transient(error):  # the database restarting: a client may try again (the actions do)
+            log.warning("database unavailable on %s %s: %s", request.method, request.path, type(error).__name__)
+            return render(request, 503, _GENERIC_MESSAGES[503], headers={"Retry-After": "2"})
         log.exception("unhandled error on %s %s", request.method, request.path)
         return render(request, 500, _GENERIC_MESSAGES[500])

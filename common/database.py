@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
-from functools import partial
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -47,7 +48,7 @@ def create_engine(url: str) -> AsyncEngine:
 
 
 # JSON columns keep Vietnamese as written (searchable), not as \u escapes.
-_json = partial(json.dumps, ensure_ascii=False)
+_json = functools.partial(json.dumps, ensure_ascii=False)
 
 
 def insert_for(conn: AsyncConnection, table: sa.Table):
@@ -80,3 +81,28 @@ async def create_tables(engine: AsyncEngine, metadata: sa.MetaData) -> None:
             if attempt == 2:
                 raise
             await asyncio.sleep(0.5)
+
+
+def is_transient(error: BaseException) -> bool:
+    """A failure of the database's availability (restarting, unreachable), not of the statement."""
+    if isinstance(error, sa.exc.DBAPIError):
+        return not isinstance(error, (sa.exc.IntegrityError, sa.exc.ProgrammingError, sa.exc.DataError))
+    return isinstance(error, OSError)  # asyncpg connecting while the server restarts
+
+
+def patient(seconds: float = 20.0):
+    """A store method tried again while the database restarts (a PostgreSQL restart takes seconds), then failing
+    as it would have."""
+    def decorate(method):
+        @functools.wraps(method)
+        async def wrapper(*args, **kwargs):
+            deadline = time.monotonic() + seconds
+            while True:
+                try:
+                    return await method(*args, **kwargs)
+                except Exception as error:
+                    if not is_transient(error) or time.monotonic() > deadline:
+                        raise
+                    await asyncio.sleep(0.5)
+        return wrapper
+    return decorate

@@ -49,3 +49,15 @@ def test_json_log_lines_carry_the_request_id_and_no_phone_number():
     line = json.loads(JsonFormatter().format(record))
     assert line["request_id"] == "req-0123456789" and line["level"] == "INFO" and line["logger"] == "bot"
     assert "0905" not in line["message"] and "123 456" not in line["message"]
+
+
+async def test_with_its_database_gone_a_client_is_told_to_try_again(client, database_url, tmp_path):
+    if not database_url.startswith("sqlite"):
+        return  # bench/faults.py restarts PostgreSQL under load
+    await client.server.app[ENGINE].dispose()
+    shutil.rmtree(tmp_path)
+    response = await client.get("/open311/v2/requests.json", params={"service_request_id": "PA-2026-000001"})
+    assert response.status == 503 and response.headers["Retry-After"] == "2"
+    assert (await response.json())[0]["code"] == 503  # Open311's error format
+    fhir = await client.get("/fhir/R4/Slot", params={"schedule": "x"})
+    assert fhir.status == 503 and (await fhir.json())["resourceType"] == "OperationOutcome"

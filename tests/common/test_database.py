@@ -1,12 +1,13 @@
-"""Replicas starting together on one database: each creates the tables it needs, and none fails for the race."""
+"""Replicas starting together on one database, each creating the tables it needs; stores waiting out a restart."""
 from __future__ import annotations
 
 import asyncio
 
+import pytest
 import sqlalchemy as sa
 
 from bot.console.store import metadata as console_tables
-from common.database import count_by, create_engine, create_tables
+from common.database import count_by, create_engine, create_tables, patient
 
 
 async def test_replicas_starting_together_all_find_their_tables(database_url):
@@ -21,3 +22,33 @@ async def test_replicas_starting_together_all_find_their_tables(database_url):
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_a_store_waits_out_a_restart_but_not_a_wrong_statement():
+    calls = []
+
+    @patient(seconds=5)
+    async def flaky():
+        calls.append(1)
+        if len(calls) < 3:
+            raise sa.exc.OperationalError("SELECT 1", {}, ConnectionRefusedError("restarting"))
+        return "done"
+
+    assert await flaky() == "done" and len(calls) == 3
+
+    @patient(seconds=5)
+    async def duplicate():
+        calls.append(1)
+        raise sa.exc.IntegrityError("INSERT", {}, Exception("duplicate key"))
+
+    calls.clear()
+    with pytest.raises(sa.exc.IntegrityError):
+        await duplicate()
+    assert len(calls) == 1  # not tried again: the same statement fails the same way
+
+    @patient(seconds=0.2)
+    async def down():
+        raise FileNotFoundError("/var/run/postgresql/.s.PGSQL.5432")  # asyncpg while the server restarts
+
+    with pytest.raises(FileNotFoundError):
+        await down()
