@@ -43,9 +43,7 @@ class ZaloSettings:
     oa_secret: str  # the OA secret key: signs the webhook's events
     app_secret: str  # the app's secret key: refreshes the access token
     first_access_token: str
-    first_refresh_token: str
-    tokens: Path  # the current token pair
-    state: Path  # reply windows, replies waiting for the citizen's next message, events already seen
+    first_refresh_token: str  # the current pair, reply windows and waiting replies: bot/zalo_store.py
     api_base: str = "https://openapi.zalo.me"
     oauth_base: str = "https://oauth.zaloapp.com"
     max_event_age: float = 300.0  # seconds: an older event is a replay
@@ -53,14 +51,13 @@ class ZaloSettings:
     reply_window_hours: float = 48.0  # …of this length; later ones wait for the citizen's next message
 
     @classmethod
-    def from_env(cls, env, var: Path) -> "ZaloSettings | None":
+    def from_env(cls, env) -> "ZaloSettings | None":
         if not (env.get("ZALO_APP_ID") and env.get("ZALO_OA_SECRET")):
             return None
         return cls(app_id=env["ZALO_APP_ID"], oa_secret=env["ZALO_OA_SECRET"],
                    app_secret=env.get("ZALO_APP_SECRET", ""),
                    first_access_token=env.get("ZALO_ACCESS_TOKEN", ""),
                    first_refresh_token=env.get("ZALO_REFRESH_TOKEN", ""),
-                   tokens=var / "zalo-tokens.json", state=var / "zalo.sqlite3",
                    api_base=env.get("ZALO_API_BASE_URL", cls.api_base).rstrip("/"),
                    oauth_base=env.get("ZALO_OAUTH_BASE_URL", cls.oauth_base).rstrip("/"))
 
@@ -140,7 +137,7 @@ class Settings:
             idle_reminder_minutes=float(env.get("CONSOLE_IDLE_REMINDER_MINUTES", "10")),
             idle_requeue_minutes=float(env.get("CONSOLE_IDLE_REQUEUE_MINUTES", "30")),
             telegram=TelegramSettings.from_env(env),
-            zalo=ZaloSettings.from_env(env, var),
+            zalo=ZaloSettings.from_env(env),
             notify=NotifySettings.from_env(env),
             redis_host=env.get("REDIS_HOST") or None,
             redis_port=int(env.get("REDIS_PORT") or 6379),

@@ -2,25 +2,20 @@
 the access token alive. No maintained Python SDK exists; this is a small aiohttp client of our own.
 
 Tokens: the access token lives about 25 h; the refresh token is single-use and lives three months. A refresh's new
-pair is saved (atomically) before it is used, and only one process refreshes at a time (a file lock), so no crash
-or race can spend the only valid refresh token without keeping its successor.
+pair is saved (committed) before it is used, and only one gateway refreshes at a time (a lease in the gateway's
+database, bot/zalo_store.py), so no crash or race can spend the only valid refresh token without keeping its
+successor.
 """
 from __future__ import annotations
 
-import asyncio
-import fcntl
-import json
 import logging
-import os
-from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import aiohttp
 
 from common import clock
 
 from .settings import ZaloSettings
+from .zalo_store import TokenPair, TokenStore
 
 log = logging.getLogger(__name__)
 
@@ -33,58 +28,6 @@ class ZaloError(Exception):
     def __init__(self, code: int, message: str):
         super().__init__(f"zalo error {code}: {message}")
         self.code = code
-
-
-@dataclass(frozen=True)
-class TokenPair:
-    access_token: str
-    refresh_token: str
-    expires_at: float  # Unix time
-
-
-class TokenStore:
-    """The current pair in a file (mode 0600); a lock file beside it serialises refreshes across processes."""
-
-    def __init__(self, settings: ZaloSettings, path: Path):
-        self.settings, self.path = settings, path
-        self.lock_path = path.with_suffix(".lock")
-        self._local = asyncio.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
-
-    def read(self) -> TokenPair:
-        """The stored pair; before the first refresh, the configured first values."""
-        try:
-            return TokenPair(**json.loads(self.path.read_text()))
-        except FileNotFoundError:
-            # Unknown age: treat the configured token as fresh; Zalo's -216 says when it is not.
-            return TokenPair(self.settings.first_access_token, self.settings.first_refresh_token,
-                             clock.now().timestamp() + 3600 * 24)
-
-    def save(self, pair: TokenPair) -> None:
-        """Write, flush to disk, then rename over the old file: a crash leaves the old pair or the new, whole."""
-        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w") as file:
-            json.dump(asdict(pair), file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, self.path)
-        directory = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
-
-    @asynccontextmanager
-    async def exclusive(self):
-        """This process's refreshes one at a time, and other processes' waiting for ours."""
-        async with self._local:
-            descriptor = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                await asyncio.to_thread(fcntl.flock, descriptor, fcntl.LOCK_EX)
-                yield
-            finally:
-                os.close(descriptor)  # releases the lock
 
 
 class ZaloClient:
@@ -103,7 +46,7 @@ class ZaloClient:
             await self._session.close()
 
     async def access_token(self) -> str:
-        pair = self.tokens.read()
+        pair = await self.tokens.read()
         if pair.expires_at - clock.now().timestamp() < REFRESH_MARGIN:
             return await self.refresh(pair.access_token)
         return pair.access_token
@@ -111,7 +54,7 @@ class ZaloClient:
     async def refresh(self, stale: str) -> str:
         """A valid access token in place of `stale`: renewed unless another refresh already replaced it."""
         async with self.tokens.exclusive():
-            pair = self.tokens.read()
+            pair = await self.tokens.read()
             if pair.access_token != stale and pair.expires_at - clock.now().timestamp() >= REFRESH_MARGIN:
                 return pair.access_token  # someone else refreshed while we waited
             form = {"refresh_token": pair.refresh_token, "app_id": self.settings.app_id,
@@ -125,7 +68,7 @@ class ZaloClient:
                     (body or {}).get("error_description") if isinstance(body, dict) else body))
             fresh = TokenPair(body["access_token"], body["refresh_token"],
                               clock.now().timestamp() + float(body.get("expires_in") or 90000))
-            self.tokens.save(fresh)  # before anything uses it: the old refresh token is spent now
+            await self.tokens.save(fresh)  # before anything uses it: the old refresh token is spent now
             log.info("zalo: access token renewed")
             return fresh.access_token
 

@@ -12,8 +12,6 @@ import hashlib
 import hmac
 import json
 import logging
-import sqlite3
-from pathlib import Path
 
 import aiohttp
 from aiohttp import web
@@ -21,10 +19,11 @@ from aiohttp import web
 from common import clock
 
 from .channel import FLOODED, MAX_PHOTO, PHOTO_TOO_LARGE, UNSUPPORTED, Answer, Inbox, Incoming, receive, register
-from .context import BUSY, SETTINGS, SPEAKER, TOO_LARGE, Refused, raw_body
+from .context import BUSY, DATABASE, SETTINGS, SPEAKER, TOO_LARGE, Refused, raw_body
 from .rasa import RasaUnavailable
 from .settings import ZaloSettings
-from .zalo_api import TokenStore, ZaloClient, ZaloError
+from .zalo_api import ZaloClient, ZaloError
+from .zalo_store import TokenStore, ZaloState, create_schema
 
 log = logging.getLogger(__name__)
 
@@ -74,60 +73,13 @@ def zalo_messages(message: dict) -> list[dict]:
     return out
 
 
-class ZaloState:
-    """What outlives a restart and is shared by gateway processes: events seen, reply windows, waiting replies."""
-
-    def __init__(self, path: Path, settings: ZaloSettings):
-        self.settings = settings
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, isolation_level=None, timeout=10)
-        self.db.executescript("""
-            PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
-            CREATE TABLE IF NOT EXISTS seen (event TEXT PRIMARY KEY, at REAL NOT NULL);
-            CREATE TABLE IF NOT EXISTS windows (user_id TEXT PRIMARY KEY, since REAL NOT NULL, message_id TEXT,
-                                                replies INTEGER NOT NULL DEFAULT 0);
-            CREATE TABLE IF NOT EXISTS waiting (id INTEGER PRIMARY KEY, user_id TEXT NOT NULL, message TEXT NOT NULL);
-        """)
-
-    def first_time(self, event: str) -> bool:
-        """False for an event already taken (Zalo retries; a replay)."""
-        now = clock.now().timestamp()
-        self.db.execute("DELETE FROM seen WHERE at < ?", (now - 24 * 3600,))
-        return self.db.execute("INSERT OR IGNORE INTO seen VALUES (?, ?)", (event, now)).rowcount == 1
-
-    def heard_from(self, user_id: str, message_id: str | None) -> None:
-        self.db.execute("INSERT INTO windows VALUES (?, ?, ?, 0) ON CONFLICT (user_id) DO UPDATE SET "
-                        "since = excluded.since, message_id = excluded.message_id, replies = 0",
-                        (user_id, clock.now().timestamp(), message_id))
-
-    def reply_to(self, user_id: str) -> dict | None:
-        """The recipient for one more free reply, counted; None outside the window."""
-        row = self.db.execute("SELECT since, message_id, replies FROM windows WHERE user_id = ?", (user_id,)).fetchone()
-        if row is None:
-            return None
-        since, message_id, replies = row
-        if clock.now().timestamp() - since > self.settings.reply_window_hours * 3600 \
-                or replies >= self.settings.free_replies:
-            return None
-        self.db.execute("UPDATE windows SET replies = replies + 1 WHERE user_id = ?", (user_id,))
-        return {"user_id": user_id, **({"message_id": message_id} if message_id else {})}
-
-    def wait(self, user_id: str, message: dict) -> None:
-        self.db.execute("INSERT INTO waiting (user_id, message) VALUES (?, ?)",
-                        (user_id, json.dumps(message, ensure_ascii=False)))
-
-    def take_waiting(self, user_id: str) -> list[dict]:
-        rows = self.db.execute("DELETE FROM waiting WHERE user_id = ? RETURNING id, message", (user_id,)).fetchall()
-        return [json.loads(message) for _, message in sorted(rows)]
-
-
 class ZaloChannel:
     prefix = "zalo"
 
     def __init__(self, app: web.Application, settings: ZaloSettings):
         self.app, self.settings = app, settings
-        self.client = ZaloClient(settings, TokenStore(settings, settings.tokens))
-        self.state = ZaloState(settings.state, settings)
+        self.client = ZaloClient(settings, TokenStore(app[DATABASE], settings))
+        self.state = ZaloState(app[DATABASE], settings)
         self.inbox = Inbox()
         self.tasks: set[asyncio.Task] = set()
 
@@ -150,7 +102,7 @@ class ZaloChannel:
         user_id = _user_of(event)
         message = event.get("message") or {}
         key = str(message.get("msg_id") or f"{event.get('event_name')}:{user_id}:{timestamp}")
-        if not user_id or not self.state.first_time(key):
+        if not user_id or not await self.state.first_time(key):
             return web.json_response({"status": "ignored"})  # a retry of an event already taken: 200, once
         sender = f"zalo:{user_id}"
         admitted = self.inbox.admit(sender)
@@ -169,8 +121,8 @@ class ZaloChannel:
         name, message = event.get("event_name", ""), event.get("message") or {}
         if name == UNFOLLOW:
             return
-        self.state.heard_from(user_id, message.get("msg_id"))
-        waiting = self.state.take_waiting(user_id)
+        await self.state.heard_from(user_id, message.get("msg_id"))
+        waiting = await self.state.take_waiting(user_id)
         if waiting:
             await self.send(user_id, waiting)
         sender = f"zalo:{user_id}"
@@ -242,18 +194,18 @@ class ZaloChannel:
     async def send(self, user_id: str, messages: list[dict]) -> None:
         """In order; what cannot go now (outside the window, Zalo down) waits for the citizen's next message."""
         for index, message in enumerate(messages):
-            recipient = self.state.reply_to(user_id)
+            recipient = await self.state.reply_to(user_id)
             if recipient is None:
                 log.info("zalo: outside the reply window, %d message(s) wait", len(messages) - index)
                 for later in messages[index:]:
-                    self.state.wait(user_id, later)
+                    await self.state.wait(user_id, later)
                 return
             try:
                 await self.client.send(recipient, message)
             except (ZaloError, aiohttp.ClientError, TimeoutError) as failure:
                 log.warning("zalo: reply not sent (%s); it waits for the citizen's next message", failure)
                 for later in messages[index:]:
-                    self.state.wait(user_id, later)
+                    await self.state.wait(user_id, later)
                 return
 
     async def close(self) -> None:
@@ -261,7 +213,6 @@ class ZaloChannel:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.client.close()
-        self.state.db.close()
 
 
 def _user_of(event: dict) -> str:
@@ -279,7 +230,11 @@ def setup(app: web.Application) -> None:
     register(app, channel)
     app.router.add_post("/zalo/webhook", channel.webhook)
 
+    async def _schema(app: web.Application) -> None:
+        await create_schema(app[DATABASE])
+
     async def _close(app: web.Application) -> None:
         await channel.close()
 
+    app.on_startup.append(_schema)
     app.on_cleanup.append(_close)

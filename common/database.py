@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import os
 import time
 from pathlib import Path
 
@@ -36,6 +37,8 @@ def create_engine(url: str) -> AsyncEngine:
 
         @sa.event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
+            if parsed.database and parsed.database != ":memory:":
+                os.chmod(parsed.database, 0o600)  # citizens' data and the chat apps' tokens: ours alone to read
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")

@@ -16,8 +16,10 @@ from bot.app import make_app
 from bot.channel import Answer, deliver
 from bot.context import BUSY
 from bot.settings import Settings, ZaloSettings
-from bot.zalo_api import TokenStore, ZaloClient, ZaloError
-from bot.zalo_channel import ZALO, ZaloState, location_of, signature_ok, zalo_messages
+from bot.zalo_api import ZaloClient, ZaloError
+from bot.zalo_channel import ZALO, location_of, signature_ok, zalo_messages
+from bot.zalo_store import TokenStore, ZaloState, create_schema
+from common.database import create_engine
 from tests.zalo.oa_server import ZaloServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,8 +36,23 @@ def zalo():
     server.stop()
 
 
-def settings_for(zalo: ZaloServer, var: Path) -> ZaloSettings:
-    return ZaloSettings.from_env({**env_for(zalo), "TROLYHUE_VAR": str(var)}, var)
+@pytest.fixture
+async def engines(database_url):
+    """Gateways' connections to one gateway database (SQLite, or PostgreSQL when the tests have it)."""
+    made = []
+
+    def engine():
+        made.append(create_engine(database_url))
+        return made[-1]
+
+    await create_schema(engine())
+    yield engine
+    for each in made:
+        await each.dispose()
+
+
+def settings_for(zalo: ZaloServer) -> ZaloSettings:
+    return ZaloSettings.from_env(env_for(zalo))
 
 
 def env_for(zalo: ZaloServer) -> dict[str, str]:
@@ -43,8 +60,8 @@ def env_for(zalo: ZaloServer) -> dict[str, str]:
             "ZALO_API_BASE_URL": zalo.url, "ZALO_OAUTH_BASE_URL": zalo.url}
 
 
-def test_the_signature_is_a_plain_sha256_of_app_body_timestamp_and_secret(tmp_path, zalo):
-    settings = settings_for(zalo, tmp_path)
+def test_the_signature_is_a_plain_sha256_of_app_body_timestamp_and_secret(zalo):
+    settings = settings_for(zalo)
     raw, headers = zalo.event("user_send_text", "42", {"msg_id": "m1", "text": "chào"})
     stamp = json.loads(raw)["timestamp"]
     assert signature_ok(settings, raw, stamp, headers["X-ZEvent-Signature"])
@@ -81,24 +98,24 @@ def test_up_to_five_short_choices_are_buttons_longer_lists_are_numbered():
     assert long[0]["text"].startswith("Nơi khám?\n1. Bệnh viện")
 
 
-async def test_an_expired_token_is_renewed_once_and_the_pair_survives_a_restart(tmp_path, zalo):
-    settings = settings_for(zalo, tmp_path)
-    client = ZaloClient(settings, TokenStore(settings, settings.tokens))
+async def test_an_expired_token_is_renewed_once_and_the_pair_survives_a_restart(engines, zalo):
+    settings = settings_for(zalo)
+    client = ZaloClient(settings, TokenStore(engines(), settings))
     zalo.expire_access_token()
     await client.send({"user_id": "42"}, {"text": "Dạ."})
     assert zalo.refreshes == 1 and zalo.sent_to("42") == [{"text": "Dạ."}]
     await client.close()
     # A new process starts with the first tokens in its environment, long spent: it reads the saved pair.
-    again = ZaloClient(settings, TokenStore(settings, settings.tokens))
+    again = ZaloClient(settings, TokenStore(engines(), settings))
     await again.send({"user_id": "42"}, {"text": "Dạ, lần nữa."})
     assert zalo.refreshes == 1 and len(zalo.sent_to("42")) == 2
     await again.close()
 
 
-async def test_a_token_near_its_end_is_renewed_before_use(tmp_path, zalo, clock_at):
+async def test_a_token_near_its_end_is_renewed_before_use(engines, zalo, clock_at):
     clock_at(NOON)
-    settings = settings_for(zalo, tmp_path)
-    client = ZaloClient(settings, TokenStore(settings, settings.tokens))
+    settings = settings_for(zalo)
+    client = ZaloClient(settings, TokenStore(engines(), settings))
     await client.send({"user_id": "7"}, {"text": "Dạ."})  # unknown age: used, and renewed only when refused
     assert zalo.refreshes == 0
     await client.refresh(zalo.access)  # now its age is known: about 25 h
@@ -108,43 +125,46 @@ async def test_a_token_near_its_end_is_renewed_before_use(tmp_path, zalo, clock_
     await client.close()
 
 
-async def test_a_refused_refresh_keeps_the_old_pair(tmp_path, zalo):
-    settings = ZaloSettings.from_env({**env_for(zalo), "ZALO_REFRESH_TOKEN": "spent"}, tmp_path)
-    client = ZaloClient(settings, TokenStore(settings, settings.tokens))
+async def test_a_refused_refresh_keeps_the_old_pair(engines, zalo):
+    settings = ZaloSettings.from_env({**env_for(zalo), "ZALO_REFRESH_TOKEN": "spent"})
+    tokens = TokenStore(engines(), settings)
+    client = ZaloClient(settings, tokens)
     zalo.expire_access_token()
     with pytest.raises(ZaloError):
         await client.send({"user_id": "42"}, {"text": "Dạ."})
-    assert not settings.tokens.exists()  # nothing half-written; the configured pair is still what is used
+    assert (await tokens.read()).refresh_token == "spent"  # nothing half-written; the configured pair is used
+    async with tokens.exclusive():  # and the renewal's lease was given back
+        pass
     await client.close()
 
 
 RACE = """
 import asyncio, json, sys
-from pathlib import Path
-from bot.app import make_app
-from bot.channel import Answer, deliver
-from bot.context import BUSY
-from bot.settings import Settings, ZaloSettings
-from bot.zalo_api import TokenStore, ZaloClient
+from bot.settings import ZaloSettings
+from bot.zalo_api import ZaloClient
+from bot.zalo_store import TokenStore, create_schema
+from common.database import create_engine
 
 async def main():
-    env, var, stale = json.loads(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
-    settings = ZaloSettings.from_env(env, var)
-    client = ZaloClient(settings, TokenStore(settings, settings.tokens))
+    env, database, stale = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
+    engine = create_engine(database)
+    await create_schema(engine)
+    client = ZaloClient(ZaloSettings.from_env(env), TokenStore(engine, ZaloSettings.from_env(env)))
     try:
         print(await client.refresh(stale))
     finally:
         await client.close()
+        await engine.dispose()
 
 asyncio.run(main())
 """
 
 
-def test_two_processes_refreshing_at_once_spend_the_refresh_token_once(tmp_path, zalo):
+def test_three_gateways_refreshing_at_once_spend_the_refresh_token_once(database_url, zalo):
     stale = zalo.access
     zalo.expire_access_token()
     command = [sys.executable, "-c", RACE, json.dumps(env_for(zalo) | {"ZALO_ACCESS_TOKEN": stale}),
-               str(tmp_path), stale]
+               database_url, stale]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     racers = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
               for _ in range(3)]
@@ -154,31 +174,31 @@ def test_two_processes_refreshing_at_once_spend_the_refresh_token_once(tmp_path,
     assert zalo.refreshes == 1  # Zalo's refresh token is single-use: a second spend would have failed
 
 
-def test_replies_count_within_the_window_and_wait_outside_it(tmp_path, zalo, clock_at):
+async def test_replies_count_within_the_window_and_wait_outside_it(engines, zalo, clock_at):
     clock_at(NOON)
-    state = ZaloState(tmp_path / "zalo.sqlite3", settings_for(zalo, tmp_path))
-    assert state.reply_to("42") is None  # never heard from: no free reply
-    state.heard_from("42", "m1")
-    recipients = [state.reply_to("42") for _ in range(9)]
+    state = ZaloState(engines(), settings_for(zalo))
+    assert await state.reply_to("42") is None  # never heard from: no free reply
+    await state.heard_from("42", "m1")
+    other = ZaloState(engines(), settings_for(zalo))  # another gateway replying to the same citizen
+    recipients = [await (state, other)[i % 2].reply_to("42") for i in range(9)]
     assert recipients[:8] == [{"user_id": "42", "message_id": "m1"}] * 8 and recipients[8] is None
-    state.heard_from("42", "m2")
+    await state.heard_from("42", "m2")
     clock_at(NOON + timedelta(hours=47))
-    assert state.reply_to("42") == {"user_id": "42", "message_id": "m2"}
+    assert await state.reply_to("42") == {"user_id": "42", "message_id": "m2"}
     clock_at(NOON + timedelta(hours=49))
-    assert state.reply_to("42") is None
-    state.wait("42", {"text": "Dạ, phản ánh của bác đã xong."})
-    state.wait("42", {"text": "Dạ, lần hai."})
-    # Kept on disk: another process (or this one restarted) finds them, in order, once.
-    again = ZaloState(tmp_path / "zalo.sqlite3", settings_for(zalo, tmp_path))
-    assert [m["text"] for m in again.take_waiting("42")] == ["Dạ, phản ánh của bác đã xong.", "Dạ, lần hai."]
-    assert again.take_waiting("42") == []
+    assert await state.reply_to("42") is None
+    await state.wait("42", {"text": "Dạ, phản ánh của bác đã xong."})
+    await state.wait("42", {"text": "Dạ, lần hai."})
+    # In the gateway database: another gateway (or this one restarted) finds them, in order, once.
+    assert [m["text"] for m in await other.take_waiting("42")] == ["Dạ, phản ánh của bác đã xong.", "Dạ, lần hai."]
+    assert await state.take_waiting("42") == []
 
 
-def test_an_event_is_taken_once(tmp_path, zalo, clock_at):
+async def test_an_event_is_taken_once(engines, zalo, clock_at):
     clock_at(NOON)
-    state = ZaloState(tmp_path / "zalo.sqlite3", settings_for(zalo, tmp_path))
-    assert state.first_time("m1") and not state.first_time("m1")
-    assert not ZaloState(tmp_path / "zalo.sqlite3", settings_for(zalo, tmp_path)).first_time("m1")
+    state = ZaloState(engines(), settings_for(zalo))
+    assert await state.first_time("m1") and not await state.first_time("m1")
+    assert not await ZaloState(engines(), settings_for(zalo)).first_time("m1")  # by another gateway either
 
 
 async def test_a_reply_outside_the_window_is_sent_with_the_citizens_next_message(tmp_path, zalo, clock_at,
@@ -188,7 +208,7 @@ async def test_a_reply_outside_the_window_is_sent_with_the_citizens_next_message
                                       "RASA_URL": "http://127.0.0.1:9"}))  # Rasa is down: the answer is "busy"
     await aiohttp_client(app)
     channel = app[ZALO]
-    channel.state.heard_from("42", "m1")
+    await channel.state.heard_from("42", "m1")
     clock_at(NOON + timedelta(hours=50))
     # Written to at any time, by sender, as notifications will be (bot/channel.py).
     await deliver(app, "zalo:42", Answer([{"text": "Dạ, phản ánh PA 2026 000 001 đã xong.", "buttons": []}]))

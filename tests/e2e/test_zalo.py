@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import sqlite3
 import time
 import urllib.error
 import urllib.request
@@ -163,9 +164,11 @@ def test_an_expired_token_is_renewed_and_the_new_pair_kept(stack, zalo):
     zalo.expire_access_token()
     assert "giúp được bác" in giang.say("/help")  # refused with -216, renewed, sent
     assert zalo.refreshes == before + 1
-    stored = json.loads((stack.var / "zalo-tokens.json").read_text())
-    assert (stored["access_token"], stored["refresh_token"]) == (zalo.access, zalo.refresh)
-    assert (stack.var / "zalo-tokens.json").stat().st_mode & 0o077 == 0
+    database = stack.var / "gateway.sqlite3"  # shared by every gateway (PostgreSQL at scale)
+    with sqlite3.connect(database) as db:
+        stored = db.execute("SELECT access_token, refresh_token FROM zalo_tokens WHERE name = 'oa'").fetchone()
+    assert stored == (zalo.access, zalo.refresh)
+    assert database.stat().st_mode & 0o077 == 0
 
 
 def test_an_event_signed_for_another_app_is_refused(stack, zalo):
