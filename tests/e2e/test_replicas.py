@@ -31,9 +31,9 @@ pytestmark = pytest.mark.skipif(
 def topology(tmp_path_factory):
     stores = fresh_databases(os.environ["TEST_DATABASE_URL"], "trolyhue_replicas")
     # A Monday morning in Huế, whatever the hour of the run: the clinics' free times are the same each time.
-    deployed = Topology(tmp_path_factory.mktemp("topology"), stores,
-                        {"OUTBOX_INTERVAL": "1", "CITYAPI_TIMEOUT": "2", "NOTIFY_POLL_SECONDS": "1",
-                         "TROLYHUE_NOW": "2026-12-07T08:00:00+07:00"})
+    settings = {"OUTBOX_INTERVAL": "1", "CITYAPI_TIMEOUT": "2", "NOTIFY_POLL_SECONDS": "1",
+                "TROLYHUE_NOW": "2026-12-07T08:00:00+07:00"}
+    deployed = faults.with_webhooks(Topology(tmp_path_factory.mktemp("topology"), stores, settings))
     try:
         deployed.start()
     except RuntimeError:
@@ -135,4 +135,5 @@ def test_faults_under_load_lose_nothing(topology):
     REPORTS.append("Abuse and faults under load (bench/faults.py, short form, 6 citizens):\n"
                    + "\n".join(outcome.lines()))
     assert outcome.record.reports and outcome.record.bookings, "the load made no report or booking"
+    assert {"403", "413", "429", "400", "422"} <= set(outcome.abuse), outcome.abuse  # every kind was refused
     assert outcome.sound, "\n".join(outcome.lines())
