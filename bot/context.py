@@ -156,7 +156,7 @@ async def refusals(request: web.Request, handler):
 
 def setup(app: web.Application, settings: Settings) -> None:
     app[SETTINGS] = settings
-    app[RASA] = RasaClient(settings.rasa_url, settings.rasa_timeout, settings.rasa_token)
+    app[RASA] = RasaClient(settings.rasa_url, settings.rasa_timeout, settings.rasa_token, settings.rasa_in_flight)
     # Only the assistant's fixed answers may be spoken by Google (voice/tts.py): nothing personal leaves the machine.
     app[SPEAKER] = Speaker(settings.voice, public=[*fixed_answers(settings.domain), BUSY, UNHEARD, BAD_SENDER])
     app[UPLOADS] = Uploads(settings.uploads, settings.upload_owners, settings.public_url)

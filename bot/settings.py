@@ -94,6 +94,7 @@ class Settings:
     hotline_end_silence_ms: int = 600
     hotline_reprompt_seconds: float = 10.0
     rasa_timeout: float = 30.0
+    rasa_in_flight: int = 64  # turns waiting for Rasa at once (RASA_MAX_IN_FLIGHT); more are refused as busy
     rasa_token: str | None = None  # Rasa's HTTP API: officers pause and resume conversations
     # The gateway's own data, shared by its replicas: the console's queue and accounts, linked channels,
     # notifications (GATEWAY_DATABASE_URL).
@@ -129,6 +130,7 @@ class Settings:
             hotline_end_silence_ms=int(env.get("HOTLINE_END_SILENCE_MS", "600")),
             hotline_reprompt_seconds=float(env.get("HOTLINE_REPROMPT_SECONDS", "10")),
             rasa_token=env.get("RASA_TOKEN") or None,
+            rasa_in_flight=int(env.get("RASA_MAX_IN_FLIGHT", "64")),
             database=env.get("GATEWAY_DATABASE_URL") or f"sqlite:///{var / 'gateway.sqlite3'}",
             console_recordings=var / "console-recordings",
             cityapi_url=env.get("CITYAPI_URL", "http://127.0.0.1:8000").rstrip("/"),
