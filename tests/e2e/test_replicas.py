@@ -1,6 +1,7 @@
 """The production topology (scripts/topology): nginx in front of 2 gateways, 2 Rasa servers and 2 action servers,
 cityapi, on PostgreSQL and Redis. A conversation goes on whichever replica takes each message; an officer's reply
-reaches the page another gateway holds open; then bench/faults.py's short form under load."""
+reaches the page another gateway holds open; a phone call goes through the proxy; then bench/faults.py's short
+form under load."""
 from __future__ import annotations
 
 import asyncio
@@ -20,6 +21,8 @@ from tests.conftest import REPORTS
 from tests.e2e.conftest import post_json
 from tests.e2e.test_console import CitizenLine, Desk, add_accounts
 from tests.e2e.test_conversations import CASE_ID, get_json
+from tests.phone import Caller
+from voice.codecs import PHONE_RATE
 
 pytestmark = pytest.mark.skipif(
     not (os.environ.get("TEST_DATABASE_URL") and shutil.which("redis-server") and shutil.which("nginx")),
@@ -128,6 +131,15 @@ async def test_an_officer_on_one_gateway_reaches_a_page_open_on_the_other(topolo
         while "text" not in heard:  # a typing notice may come first
             heard = await line.next()
         assert heard["text"] == "Dạ, cán bộ Lan đây ạ. Bác cần giúp chi?"
+
+
+async def test_a_phone_call_through_the_proxy(topology):
+    """The provider's webhook and the call's WebSocket both through nginx (Upgrade passed on)."""
+    async with Caller(topology.proxy, topology.env["HOTLINE_AUTH_TOKEN"]) as call:
+        greeting = await call.listen()
+        assert len(greeting) > 3 * PHONE_RATE  # seconds of speech, not a beep
+        await call.press("1")  # "phím 1: Phản ánh sự việc"
+        assert len(await call.listen()) > PHONE_RATE
 
 
 def test_faults_under_load_lose_nothing(topology):
