@@ -73,16 +73,27 @@ class RedisBus(LocalBus):
         self._reader: asyncio.Task | None = None
 
     async def publish(self, topic: str, event: dict) -> int:
-        return await self.client.publish(PREFIX + topic, json.dumps(event, ensure_ascii=False))
+        """0 with Redis down: nobody known to listen, so a message for a page waits for its next visit."""
+        try:
+            return await self.client.publish(PREFIX + topic, json.dumps(event, ensure_ascii=False))
+        except Exception as failure:  # redis-py's connection and timeout errors have no common public base
+            log.warning("bus: publishing failed: %s", type(failure).__name__)
+            return 0
 
     async def _subscribed(self, topic: str) -> None:
         if len(self._listeners[topic]) == 1:
-            await self.pubsub.subscribe(PREFIX + topic)
+            try:
+                await self.pubsub.subscribe(PREFIX + topic)
+            except Exception as failure:
+                log.warning("bus: subscribing failed: %s", type(failure).__name__)
         if self._reader is None:
             self._reader = asyncio.create_task(self._read())
 
     async def _unsubscribed(self, topic: str) -> None:
-        await self.pubsub.unsubscribe(PREFIX + topic)
+        try:
+            await self.pubsub.unsubscribe(PREFIX + topic)
+        except Exception as failure:
+            log.warning("bus: unsubscribing failed: %s", type(failure).__name__)
 
     async def _read(self) -> None:
         while True:

@@ -75,3 +75,11 @@ async def test_one_gateway_alone_keeps_its_events_in_process():
         assert await bus.publish("officers", {"type": "queue"}) == 1
         assert first.get_nowait() == second.get_nowait() == {"type": "queue"}
     assert await bus.publish("officers", {"type": "queue"}) == 0
+
+
+async def test_with_redis_down_an_event_has_no_listener_and_nothing_breaks():
+    bus = RedisBus(client(free_port()))
+    assert await bus.publish("citizen:web-a", {"text": "chào"}) == 0  # the message waits for the page's next visit
+    async with bus.listen("citizen:web-a") as page:
+        assert page.empty()
+    await bus.close()
