@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import shutil
+import time
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -114,6 +115,25 @@ def test_messages_of_one_conversation_at_both_rasa_servers_at_once_are_taken_one
                  if e["event"] in ("user", "action")]
         assert all(not (a == "user" and b == "user") for a, b in zip(kinds, kinds[1:])), kinds
         assert kinds[-1] == "action_listen"
+
+
+def test_a_request_id_goes_from_the_proxy_through_rasa_and_the_actions_to_cityapi(topology):
+    trace = f"trace-{uuid.uuid4().hex}"
+    request = urllib.request.Request(f"{topology.proxy}/api/chat", method="POST", headers={
+        "Content-Type": "application/json", "X-Request-ID": trace},
+        data=json.dumps({"sender": f"web-{uuid.uuid4()}", "text": "phản ánh của tui"}).encode())
+    with urllib.request.urlopen(request, timeout=30) as response:  # the action asks cityapi for the reports
+        assert response.headers["X-Request-ID"] == trace
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [json.loads(line) for line in (topology.var / "topology.log").read_text().splitlines()
+                 if line.startswith("{") and trace in line]
+        services = {line.get("service", "").split("-")[0] for line in lines}
+        if {"gateway", "cityapi"} <= services or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert {"gateway", "cityapi"} <= services, services  # cityapi heard it from the action server, via Rasa
+    assert all(line["request_id"] == trace for line in lines)
 
 
 async def test_an_officer_on_one_gateway_reaches_a_page_open_on_the_other(topology, first_gateway):
