@@ -226,10 +226,10 @@ def _noise_form(rng):
     return form
 
 
-def plan(topology: Topology, outage: float, slow: float,
-         abuse: float) -> list[tuple[float, str, Callable[[], None] | None]]:
+def plan(topology: Topology, outage: float, slow: float, abuse: float,
+         gap: float) -> list[tuple[float, str, Callable[[], None] | None]]:
     """(seconds after the previous step, what, how); the abuse (how: None) runs from a quiet start for `abuse`
-    seconds, before the faults."""
+    seconds, before the faults; `gap` seconds of steady load between faults."""
     def gateway_back() -> None:
         topology.restart("gateway-1")
         wait_ready(topology.url("gateway-1"))
@@ -240,23 +240,24 @@ def plan(topology: Topology, outage: float, slow: float,
 
     return [
         (abuse, "abuse beside the citizens", None),
-        (8, "Rasa server rasa-2 killed (it stays down: rasa-1 carries on)", lambda: topology.kill("rasa-2")),
-        (10, "gateway gateway-1 killed", lambda: topology.kill("gateway-1")),
-        (5, "gateway gateway-1 started again", gateway_back),
-        (10, f"cityapi stopped for {outage:.0f} s", lambda: topology.kill("cityapi")),
+        (gap, "Rasa server rasa-2 killed (it stays down: rasa-1 carries on)", lambda: topology.kill("rasa-2")),
+        (gap, "gateway gateway-1 killed", lambda: topology.kill("gateway-1")),
+        (gap / 2, "gateway gateway-1 started again", gateway_back),
+        (gap, f"cityapi stopped for {outage:.0f} s", lambda: topology.kill("cityapi")),
         (outage, "cityapi started again", city_back),
-        (10, "PostgreSQL restarted", lambda: None if restart_postgres() else None),
-        (10, f"action server actions-1 frozen for {slow:.0f} s (slower than the proxy waits)",
+        (gap, "PostgreSQL restarted", lambda: None if restart_postgres() else None),
+        (gap, f"action server actions-1 frozen for {slow:.0f} s (slower than the proxy waits)",
          lambda: topology.freeze("actions-1")),
         (slow, "action server actions-1 thawed", lambda: topology.thaw("actions-1")),
-        (15, "end of the faults", lambda: None),
+        (1.5 * gap, "end of the faults", lambda: None),
     ]
 
 
-def run(topology: Topology, citizens: int, think: float, outage: float, slow: float, abuse: float = 15) -> Outcome:
+def run(topology: Topology, citizens: int, think: float, outage: float, slow: float, abuse: float = 15,
+        gap: float = 10) -> Outcome:
     """The steady load while the abuse and then the faults happen one after another; the checks afterwards."""
     city = topology.env["DATABASE_URL"]
-    steps = plan(topology, outage, slow, abuse)
+    steps = plan(topology, outage, slow, abuse, gap)
     outcome = Outcome(Record())
     outcome.busy_without_booking = (rows(city, BUSY_WITHOUT_BOOKING)[0][0], 0)
     seconds = abuse + sum(after for after, *_ in steps) + 5
@@ -286,6 +287,7 @@ def main() -> int:
     parser.add_argument("--outage", type=float, default=60, help="seconds cityapi stays stopped")
     parser.add_argument("--slow", type=float, default=30, help="seconds an action server stays frozen")
     parser.add_argument("--abuse", type=float, default=30, help="seconds of abuse beside the citizens")
+    parser.add_argument("--gap", type=float, default=10, help="seconds of steady load between faults")
     parser.add_argument("--database", default=os.environ.get("TEST_DATABASE_URL",
                                                              "postgresql:///postgres?host=/var/run/postgresql"))
     args = parser.parse_args()
@@ -293,7 +295,7 @@ def main() -> int:
                                       fresh_databases(args.database, "trolyhue_faults"), {"OUTBOX_INTERVAL": "2"}))
     try:
         topology.start()
-        outcome = run(topology, args.citizens, args.think, args.outage, args.slow, args.abuse)
+        outcome = run(topology, args.citizens, args.think, args.outage, args.slow, args.abuse, args.gap)
     finally:
         topology.stop()
     print("\n".join(outcome.lines()))

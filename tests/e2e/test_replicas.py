@@ -157,13 +157,11 @@ async def test_a_phone_call_through_the_proxy(topology):
     """The provider's webhook and the call's WebSocket both through nginx (Upgrade passed on)."""
     async with Caller(topology.proxy, topology.env["HOTLINE_AUTH_TOKEN"]) as call:
         greeting = await call.listen()
-        assert len(greeting) > 3 * PHONE_RATE  # seconds of speech, not a beep
-        await call.press("1")  # "phím 1: Phản ánh sự việc"
-        assert len(await call.listen()) > PHONE_RATE
+        assert len(greeting) > 3 * PHONE_RATE  # seconds of speech, not a beep (the keys: tests/e2e/test_hotline.py)
 
 
 def test_faults_under_load_lose_nothing(topology):
-    outcome = faults.run(topology, citizens=6, think=1.5, outage=8, slow=22, abuse=10)
+    outcome = faults.run(topology, citizens=6, think=1.5, outage=6, slow=22, abuse=8, gap=5)
     REPORTS.append("Abuse and faults under load (bench/faults.py, short form, 6 citizens):\n"
                    + "\n".join(outcome.lines()))
     assert outcome.record.reports and outcome.record.bookings, "the load made no report or booking"
