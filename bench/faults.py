@@ -91,7 +91,7 @@ class Outcome:
                 and self.busy_without_booking[0] == self.busy_without_booking[1])
 
 
-async def _scalar_rows(url: str, sql: str, **params) -> list[tuple]:
+async def _rows(url: str, sql: str, **params) -> list[tuple]:
     engine = create_engine(url)
     try:
         async with engine.connect() as conn:
@@ -101,7 +101,7 @@ async def _scalar_rows(url: str, sql: str, **params) -> list[tuple]:
 
 
 def rows(url: str, sql: str, **params) -> list[tuple]:
-    return asyncio.run(_scalar_rows(url, sql, **params))
+    return asyncio.run(_rows(url, sql, **params))
 
 
 # Every webhook switched on, with secrets the abuser does not have: a Telegram bot in webhook mode (its Bot API
@@ -227,9 +227,9 @@ def _noise_form(rng):
 
 
 def plan(topology: Topology, outage: float, slow: float, abuse: float,
-         gap: float) -> list[tuple[float, str, Callable[[], None] | None]]:
-    """(seconds after the previous step, what, how); the abuse (how: None) runs from a quiet start for `abuse`
-    seconds, before the faults; `gap` seconds of steady load between faults."""
+         gap: float) -> list[tuple[float, str, Callable[[], str | None] | None]]:
+    """(seconds after the previous step, what, how: it may say what happened instead); the abuse (how: None) runs
+    from a quiet start for `abuse` seconds, before the faults; `gap` seconds of steady load between faults."""
     def gateway_back() -> None:
         topology.restart("gateway-1")
         wait_ready(topology.url("gateway-1"))
@@ -245,7 +245,8 @@ def plan(topology: Topology, outage: float, slow: float, abuse: float,
         (gap / 2, "gateway gateway-1 started again", gateway_back),
         (gap, f"cityapi stopped for {outage:.0f} s", lambda: topology.kill("cityapi")),
         (outage, "cityapi started again", city_back),
-        (gap, "PostgreSQL restarted", lambda: None if restart_postgres() else None),
+        (gap, "PostgreSQL restarted",
+         lambda: None if restart_postgres() else "PostgreSQL NOT restarted (not root, or no local cluster)"),
         (gap, f"action server actions-1 frozen for {slow:.0f} s (slower than the proxy waits)",
          lambda: topology.freeze("actions-1")),
         (slow, "action server actions-1 thawed", lambda: topology.thaw("actions-1")),
@@ -273,7 +274,7 @@ def run(topology: Topology, citizens: int, think: float, outage: float, slow: fl
             outcome.abuse_window = (begun, time.monotonic() - started)
         else:
             time.sleep(after)
-            act()
+            what = act() or what
         outcome.faults.append((time.monotonic() - started, what))
     load.join()
     check(outcome, city)
