@@ -9,7 +9,8 @@ The next message starts a new conversation that knows nothing of the old one.
 Rasa wraps every tracker store in a FailSafeTrackerStore: a failed read gives a new, empty conversation and a
 failed write goes to the server's memory, so a citizen half-way through a report would be asked from the start
 (seen in bench/faults.py when PostgreSQL restarted). Here connections are checked before use (a restart leaves
-the pool's ones dead) and a read or write that fails for the database's sake is tried again for a while.
+the pool's ones dead) and a read or write that fails for the database's sake is tried again for a while
+(common.database.patient does the same in the application's environment; Rasa's has SQLAlchemy 1.4 and psycopg2).
 """
 from __future__ import annotations
 
