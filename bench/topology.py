@@ -87,9 +87,6 @@ class Topology:
         path = self.var / "run" / f"{name}.pid"
         return int(path.read_text()) if path.exists() else None
 
-    def names(self) -> list[str]:
-        return sorted(p.stem for p in (self.var / "run").glob("*.pid"))
-
     def cpu_seconds(self, name: str) -> float:
         """User and system CPU of a service's processes (its own, and its workers: nginx's, Sanic's in the action
         servers, PostgreSQL's backends), as the kernel counts them."""

@@ -26,7 +26,8 @@ async def _security_headers(_request: web.Request, response: web.StreamResponse)
 
 def make_app(settings: Settings) -> web.Application:
     # Each route reads its body with a limit of its own (context.json_object, context.form); this one bounds the rest.
-    app = web.Application(middlewares=[observability.middleware("gateway"), context.refusals],
+    streams = ("/console/api/events", "/api/stream", "/hotline/{token}")  # open as long as a page or a call is
+    app = web.Application(middlewares=[observability.middleware("gateway", streams), context.refusals],
                           client_max_size=64 * 1024)
     context.setup(app, settings)
     console.setup(app)

@@ -37,8 +37,9 @@ def outgoing_headers() -> dict[str, str]:
     return {HEADER: current} if current else {}
 
 
-def middleware(service: str):
-    """Request id in and out, and each request counted and timed by its route (not its path: no ids in labels)."""
+def middleware(service: str, streams: tuple[str, ...] = ()):
+    """Request id in and out, and each request counted and timed by its route (not its path: no ids in labels).
+    `streams`: routes that stay open (server-sent events, WebSockets): counted, not timed."""
 
     @web.middleware
     async def observe(request: web.Request, handler):
@@ -59,7 +60,7 @@ def middleware(service: str):
             raise
         finally:
             REQUESTS.labels(service, name, request.method, str(status)).inc()
-            if not name.endswith(("/events", "/stream", "/hotline/{token}")):  # streams last as long as they stay open
+            if name not in streams:
                 LATENCY.labels(service, name).observe(time.perf_counter() - started)
 
     return observe
