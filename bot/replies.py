@@ -27,7 +27,9 @@ last_replies = sa.Table(
 
 spoken_texts = sa.Table(
     "reply_texts", metadata,
-    sa.Column("key", sa.String(32), primary_key=True),  # text_key(text): the address of its speech
+    # Per sender, so that a citizen forgotten on request takes their summaries' texts along.
+    sa.Column("sender", sa.String(100), primary_key=True),
+    sa.Column("key", sa.String(32), primary_key=True, index=True),  # text_key(text): the address of its speech
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False, index=True),
 )
@@ -90,7 +92,7 @@ class ReplyMemory:
             await conn.execute(upsert.on_conflict_do_update(
                 index_elements=["sender"], set_={"messages": messages, "updated_at": now}))
             if texts:
-                rows = [{"key": key, "text": text, "created_at": now} for key, text in texts.items()]
+                rows = [{"sender": sender, "key": key, "text": text, "created_at": now} for key, text in texts.items()]
                 await conn.execute(insert_for(conn, spoken_texts).on_conflict_do_nothing(), rows)
             if self._pruned is None or now - self._pruned > PRUNE_EVERY:
                 self._pruned = now
@@ -106,10 +108,11 @@ class ReplyMemory:
     async def forget(self, sender: str) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(sa.delete(last_replies).where(last_replies.c.sender == sender))
+            await conn.execute(sa.delete(spoken_texts).where(spoken_texts.c.sender == sender))
 
     async def text(self, key: str) -> str | None:
         async with self.engine.connect() as conn:
-            return await conn.scalar(sa.select(spoken_texts.c.text).where(spoken_texts.c.key == key))
+            return await conn.scalar(sa.select(spoken_texts.c.text).where(spoken_texts.c.key == key).limit(1))
 
 
 def text_key(text: str) -> str:

@@ -58,9 +58,11 @@ async def test_what_one_gateway_said_another_reads(gateways):
     await second.remember("web-a", WARDS)  # the next turn went to the other gateway
     assert (await first.last("web-a")).titles() == ["Vỹ Dạ", "Phú Hội"]
     assert (await first.last("web-b")).messages == []  # nothing asked of this sender
-    await first.forget("web-a")
+    await second.remember("web-b", [{"text": "một", "buttons": []}])  # the same fixed text said to another
+    await first.forget("web-a")  # asked to be forgotten: what was said to them goes too
     assert (await second.last("web-a")).messages == []
-    assert await second.text(text_key("một")) == "một"  # the fixed texts' speech stays addressable
+    assert await second.text(text_key(YES_NO[0]["text"])) is None
+    assert await second.text(text_key("một")) == "một"  # still said to web-b
 
 
 @pytest.mark.clock
