@@ -402,7 +402,14 @@ def earliest_day(payload: str) -> date:
     return date(int(year), int(month), int(day))
 
 
-async def test_the_earliest_time_taken_between_its_offer_and_the_tap_is_said(city):
+@pytest.fixture
+def before_opening(clock_at):
+    """A working morning before the clinics open, set before cityapi seeds its slots: the earliest day then has
+    other free times (late in a real afternoon its last time may be the earliest)."""
+    clock_at(datetime(2026, 12, 7, 7, 0))
+
+
+async def test_the_earliest_time_taken_between_its_offer_and_the_tap_is_said(before_opening, city):
     slots = {"facility": "bv-trung-uong-hue", "service": "tim-mach", "visit_day": None}
     d = CollectingDispatcher()
     await ActionAskVisitDay().run(d, tracker(slots=slots), {})
