@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl
 
 import numpy as np
 from aiohttp import WSMsgType, web
+from prometheus_client import Histogram
 
 from common import clock
 from common.text import mask_sensitive
@@ -45,6 +46,10 @@ STREAM_SECONDS = 60  # the provider opens a call's stream within this many secon
 MAX_WEBHOOK_BODY = 16 * 1024
 MAX_STREAM_MESSAGE = 64 * 1024  # a provider's media message is about 400 bytes
 OPENED = web.AppKey("opened_streams", dict)  # call sid -> expiry of its stream URL: each opens once
+# From the moment the caller's silence says they have finished: recognised, answered by Rasa, first sentence
+# spoken, first frame sent. bench/voice.py reads them to say where simultaneous calls wait.
+STAGES = Histogram("hotline_answer_seconds", "From the end of a caller's utterance to each stage of the answer",
+                   ["stage"], buckets=(0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.0, 5.0))
 
 
 def signature_ok(token: str, url: str, signature: str, params: dict[str, str] | None = None) -> bool:
@@ -73,6 +78,7 @@ class Utterance:
         self.stream = recognizer.stream(PHONE_RATE, expected)
         self.queue: asyncio.Queue[np.ndarray | None] = asyncio.Queue()
         self.heard: list[Transcript] = []  # utterances the engine already closed on a pause of its own
+        self.ended = 0.0  # when the caller's silence said they had finished (perf_counter)
         for frame in frames:
             self.queue.put_nowait(frame)
         self.worker = asyncio.create_task(self._accept())
@@ -189,6 +195,7 @@ class Call:
             self.utterance.feed(frame)
             if state == "end":
                 utterance, self.utterance = self.utterance, None
+                utterance.ended = time.perf_counter()
                 self.spawn(self.understand(utterance))
 
     def heard_from_caller(self) -> None:
@@ -235,15 +242,17 @@ class Call:
 
     async def understand(self, utterance: Utterance) -> None:
         heard = await utterance.finish()
+        STAGES.labels("recognised").observe(time.perf_counter() - utterance.ended)
         if not heard.text:
             await self.say([UNHEARD])
             return
         log.debug("call %s heard: %s", self.sender, mask_sensitive(heard.text))  # a citizen's words: DEBUG only
         # The buttons as they are now: the caller may have answered a question asked while they spoke.
         said = (await self.app[MEMORY].last(self.sender)).understood(heard.text, heard.alternatives)
-        await self.exchange(Incoming(self.sender, text=said))
+        await self.exchange(Incoming(self.sender, text=said), utterance.ended)
 
-    async def exchange(self, incoming: Incoming) -> None:
+    async def exchange(self, incoming: Incoming, ended: float | None = None) -> None:
+        """`ended`: when the utterance this answers ended, to time the answer's stages."""
         async with self.turn:
             try:
                 answer = await receive(self.app, incoming)
@@ -251,18 +260,25 @@ class Call:
                 log.warning("rasa unavailable during call %s: %s", self.sender, failure)
                 await self.say([BUSY])
                 return
-            await self.say(spoken(answer.messages))
+            if ended is not None:
+                STAGES.labels("answered").observe(time.perf_counter() - ended)
+            await self.say(spoken(answer.messages), ended)
 
-    async def say(self, texts: list[str]) -> None:
+    async def say(self, texts: list[str], ended: float | None = None) -> None:
         self.last = await self.app[MEMORY].last(self.sender)
         for text in texts:
             speech = await self.app[SPEAKER].aspeak(text, "mulaw")
             if self.endpointer.speaking:
                 return  # the caller started talking meanwhile: don't talk over them
+            if ended is not None:
+                STAGES.labels("spoken").observe(time.perf_counter() - ended)
             audio = speech.audio
             for offset in range(0, len(audio), FRAME_BYTES):
                 await self.send({"event": "media", "streamSid": self.sid,
                                  "media": {"payload": base64.b64encode(audio[offset:offset + FRAME_BYTES]).decode()}})
+                if ended is not None:
+                    STAGES.labels("first_frame").observe(time.perf_counter() - ended)
+                    ended = None
             self.marks += 1
             name = f"reply-{self.marks}"
             self.playing.add(name)
