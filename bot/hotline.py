@@ -9,24 +9,30 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
 import logging
+import re
 import time
+from contextlib import aclosing
 from dataclasses import dataclass
 from html import escape
 from urllib.parse import parse_qsl
 
 import numpy as np
 from aiohttp import WSMsgType, web
-from prometheus_client import Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 from common import clock
 from common.text import mask_sensitive
 from voice.asr import Transcript
 from voice.codecs import PHONE_RATE, mulaw_decode
 from voice.endpoint import Endpointer
+from voice.speakable import groups_spoken
+from voice.tts import SpeechError
+from voice.workers import STREAMING, URGENT, speech_workers
 
 from .bus import call_topic
 from .channel import Incoming, receive
@@ -46,6 +52,9 @@ STREAM_SECONDS = 60  # the provider opens a call's stream within this many secon
 MAX_WEBHOOK_BODY = 16 * 1024
 MAX_STREAM_MESSAGE = 64 * 1024  # a provider's media message is about 400 bytes
 OPENED = web.AppKey("opened_streams", dict)  # call sid -> expiry of its stream URL: each opens once
+CALLS = web.AppKey("calls", set)  # the calls this gateway is answering
+IN_PROGRESS = Gauge("hotline_calls", "Calls this gateway is answering")
+TURNED_AWAY = Counter("hotline_calls_turned_away_total", "Callers told the lines are busy (HOTLINE_MAX_CALLS)")
 # From the moment the caller's silence says they have finished: recognised, answered by Rasa, first sentence
 # spoken, first frame sent. bench/voice.py reads them to say where simultaneous calls wait.
 STAGES = Histogram("hotline_answer_seconds", "From the end of a caller's utterance to each stage of the answer",
@@ -71,7 +80,8 @@ def spoken(messages: list[dict]) -> list[str]:
 
 
 class Utterance:
-    """One utterance's recognition, fed frame by frame in a worker thread, off the event loop."""
+    """One utterance's recognition, fed as the caller speaks on the speech threads (voice.workers), off the event
+    loop; once the caller has stopped, what is left of it goes before the audio of callers still speaking."""
 
     def __init__(self, recognizer, frames: list[np.ndarray], expected: tuple[str, ...] = ()):
         """`expected`: the answers offered just before (button titles)."""
@@ -79,9 +89,13 @@ class Utterance:
         self.queue: asyncio.Queue[np.ndarray | None] = asyncio.Queue()
         self.heard: list[Transcript] = []  # utterances the engine already closed on a pause of its own
         self.ended = 0.0  # when the caller's silence said they had finished (perf_counter)
+        self.trailing_silence = 0.0  # seconds of that silence, fed last
         for frame in frames:
             self.queue.put_nowait(frame)
         self.worker = asyncio.create_task(self._accept())
+
+    def _priority(self) -> int:
+        return URGENT if self.ended else STREAMING
 
     async def _accept(self) -> None:
         while True:
@@ -90,7 +104,7 @@ class Utterance:
                 frames.append(self.queue.get_nowait())
             chunk = [f for f in frames if f is not None]
             if chunk:
-                final = await asyncio.to_thread(self.stream.accept, np.concatenate(chunk))
+                final = await speech_workers().run(self._priority(), self.stream.accept, np.concatenate(chunk))
                 if final is not None:
                     self.heard.append(final)
             if frames[-1] is None:
@@ -99,12 +113,16 @@ class Utterance:
     def feed(self, frame: np.ndarray) -> None:
         self.queue.put_nowait(frame)
 
+    def end(self, trailing_silence: float) -> None:
+        """The caller has stopped; the last `trailing_silence` seconds fed were their pause."""
+        self.ended, self.trailing_silence = time.perf_counter(), trailing_silence
+
     async def finish(self) -> Transcript:
         """All that was said, as recognised; with the engine's alternatives when it was one utterance."""
         self.queue.put_nowait(None)
         try:
             await self.worker
-            self.heard.append(await asyncio.to_thread(self.stream.finish))
+            self.heard.append(await speech_workers().run(URGENT, self.stream.finish, self.trailing_silence))
         finally:
             await self.close()  # also when the caller hangs up meanwhile
         said = [t for t in self.heard if t.text.strip()]
@@ -117,14 +135,22 @@ class Utterance:
         await self.close()
 
     async def close(self) -> None:
-        # In a thread: close() waits for the engine if a cancelled accept is still running there.
+        # Not on a speech thread: close() waits for the engine if a cancelled accept is still running there.
         await asyncio.to_thread(self.stream.close)
 
 
+def lines_busy(settings) -> str:
+    """What a caller hears when the gateway already answers all the calls it can: the number read in groups."""
+    number = groups_spoken(*re.findall(r"\d+", settings.hotline_callback_number))
+    return ("Dạ, các đường dây của Trợ lý Huế đang bận hết ạ. Bác vui lòng gọi lại sau ít phút, "
+            f"hoặc gọi tổng đài {number} ạ. Cháu xin lỗi bác.")
+
+
 class Call:
-    def __init__(self, app: web.Application, ws: web.WebSocketResponse, stream: StreamGrant):
-        """`stream`: what the signed stream URL vouches for; the provider's `start` message only confirms it."""
-        self.app, self.ws, self.grant = app, ws, stream
+    def __init__(self, app: web.Application, ws: web.WebSocketResponse, stream: StreamGrant, admitted: bool = True):
+        """`stream`: what the signed stream URL vouches for; the provider's `start` message only confirms it.
+        A call not `admitted` hears that the lines are busy, and is hung up."""
+        self.app, self.ws, self.grant, self.admitted = app, ws, stream, admitted
         self.sid = self.sender = ""
         self.endpointer = Endpointer(end_ms=app[SETTINGS].hotline_end_silence_ms)
         self.utterance: Utterance | None = None
@@ -165,14 +191,18 @@ class Call:
             self.sid = str(event.get("streamSid") or start.get("streamSid") or self.grant.call_sid)
             self.sender = f"call-{self.grant.call_sid}"
             caller = self.grant.caller
+            if not self.admitted:
+                log.warning("call %s turned away: %d calls in progress", self.sender, len(self.app[CALLS]))
+                self.spawn(self.turn_away())
+                return None
             log.info("call %s started (caller %s)", self.sender, mask_sensitive(caller) or "unknown")
             self.spawn(self.exchange(Incoming(self.sender, payload="/greet", vouched_phone=caller or None,
                                               metadata={"caller": caller} if caller else None)))
             self.spawn(self.watch_silence())
             self.spawn(self.officer_speaks())
-        elif kind == "media" and self.sid:
+        elif kind == "media" and self.sid and self.admitted:
             self.hear(mulaw_decode(base64.b64decode(event["media"]["payload"])))
-        elif kind == "dtmf" and self.sid:
+        elif kind == "dtmf" and self.sid and self.admitted:
             self.heard_from_caller()
             self.spawn(self.exchange(Incoming(self.sender, payload=self.keyed(str((event.get("dtmf") or {})
                                                                                    .get("digit", ""))))))
@@ -195,8 +225,18 @@ class Call:
             self.utterance.feed(frame)
             if state == "end":
                 utterance, self.utterance = self.utterance, None
-                utterance.ended = time.perf_counter()
+                utterance.end(self.endpointer.trailing_ms / 1000)
                 self.spawn(self.understand(utterance))
+
+    async def turn_away(self) -> None:
+        TURNED_AWAY.inc()
+        speech = await self.app[SPEAKER].aspeak(lines_busy(self.app[SETTINGS]), "mulaw")
+        await self.play(speech.audio)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(len(speech.audio) / PHONE_RATE + 5):  # played, as its mark's echo says
+                while self.playing:
+                    await asyncio.sleep(0.1)
+        await self.ws.close()
 
     def heard_from_caller(self) -> None:
         self.quiet_since, self.reprompts = time.monotonic(), 0
@@ -265,24 +305,30 @@ class Call:
             await self.say(spoken(answer.messages), ended)
 
     async def say(self, texts: list[str], ended: float | None = None) -> None:
+        """Speak `texts`, each sentence sent as soon as it is made. `ended`: when the utterance this answers ended."""
         self.last = await self.app[MEMORY].last(self.sender)
         for text in texts:
-            speech = await self.app[SPEAKER].aspeak(text, "mulaw")
-            if self.endpointer.speaking:
-                return  # the caller started talking meanwhile: don't talk over them
-            if ended is not None:
-                STAGES.labels("spoken").observe(time.perf_counter() - ended)
-            audio = speech.audio
-            for offset in range(0, len(audio), FRAME_BYTES):
-                await self.send({"event": "media", "streamSid": self.sid,
-                                 "media": {"payload": base64.b64encode(audio[offset:offset + FRAME_BYTES]).decode()}})
-                if ended is not None:
-                    STAGES.labels("first_frame").observe(time.perf_counter() - ended)
+            async with aclosing(self.app[SPEAKER].aspeak_parts(text, "mulaw")) as parts:
+                async for speech in parts:
+                    if self.endpointer.speaking:
+                        return  # the caller started talking meanwhile: don't talk over them
+                    if ended is not None:
+                        STAGES.labels("spoken").observe(time.perf_counter() - ended)
+                    await self.play(speech.audio, ended)
                     ended = None
-            self.marks += 1
-            name = f"reply-{self.marks}"
-            self.playing.add(name)
-            await self.send({"event": "mark", "streamSid": self.sid, "mark": {"name": name}})
+
+    async def play(self, audio: bytes, ended: float | None = None) -> None:
+        """Send audio in the provider's frame size, then a mark: its echo says it has been played."""
+        for offset in range(0, len(audio), FRAME_BYTES):
+            await self.send({"event": "media", "streamSid": self.sid,
+                             "media": {"payload": base64.b64encode(audio[offset:offset + FRAME_BYTES]).decode()}})
+            if ended is not None:
+                STAGES.labels("first_frame").observe(time.perf_counter() - ended)
+                ended = None
+        self.marks += 1
+        name = f"reply-{self.marks}"
+        self.playing.add(name)
+        await self.send({"event": "mark", "streamSid": self.sid, "mark": {"name": name}})
 
     async def send(self, event: dict) -> None:
         if not self.ws.closed:
@@ -376,12 +422,31 @@ async def hotline(request: web.Request) -> web.StreamResponse:
     opened[grant.call_sid] = grant.expires
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_STREAM_MESSAGE)
     await ws.prepare(request)
-    await Call(request.app, ws, grant).run()
+    calls = request.app[CALLS]
+    call = Call(request.app, ws, grant, admitted=len(calls) < settings.hotline_max_calls)
+    if call.admitted:
+        calls.add(call)
+        IN_PROGRESS.set(len(calls))
+    try:
+        await call.run()
+    finally:
+        calls.discard(call)
+        IN_PROGRESS.set(len(calls))
     return ws
 
 
 def setup(app: web.Application) -> None:
-    app[OPENED] = {}
-    app[SPEAKER].add_public([STILL_THERE, GOODBYE])
+    app[OPENED], app[CALLS] = {}, set()
+    busy = lines_busy(app[SETTINGS])
+    app[SPEAKER].add_public([STILL_THERE, GOODBYE, busy])
+
+    async def busy_ready(app: web.Application) -> None:
+        # Made before it is needed: when it is, the machine has no time to spare.
+        try:
+            await app[SPEAKER].aspeak(busy, "mulaw")
+        except SpeechError as error:
+            log.warning("the busy-lines message is not ready (%s): it is made when first needed", error)
+
+    app.on_startup.append(busy_ready)
     app.router.add_post("/hotline/voice", answer_call)
     app.router.add_get("/hotline/{token}", hotline)

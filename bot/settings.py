@@ -8,6 +8,11 @@ from pathlib import Path
 
 from common.gateway import public_url
 from voice.settings import VoiceSettings
+from voice.workers import cores
+
+# Simultaneous calls a core carries with every caller answered within 0.5 s, even when all stop talking at once
+# (bench/voice.py --concurrent, README "The hotline under load").
+CALLS_PER_CORE = 2
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,10 @@ class Settings:
     hotline_token: str | None = None  # the provider's auth token, which signs its WebSocket requests
     hotline_end_silence_ms: int = 600
     hotline_reprompt_seconds: float = 10.0
+    # Calls this gateway takes at once (HOTLINE_MAX_CALLS, CALLS_PER_CORE per core by default); a caller beyond
+    # them hears that the lines are busy and the number to call (HOTLINE_CALLBACK_NUMBER, Huế's 1022 switchboard).
+    hotline_max_calls: int = 4
+    hotline_callback_number: str = "1022"
     rasa_timeout: float = 30.0
     rasa_in_flight: int = 64  # turns waiting for Rasa at once (RASA_MAX_IN_FLIGHT); more are refused as busy
     rasa_token: str | None = None  # Rasa's HTTP API: officers pause and resume conversations
@@ -129,6 +138,8 @@ class Settings:
             hotline_token=env.get("HOTLINE_AUTH_TOKEN") or None,
             hotline_end_silence_ms=int(env.get("HOTLINE_END_SILENCE_MS", "600")),
             hotline_reprompt_seconds=float(env.get("HOTLINE_REPROMPT_SECONDS", "10")),
+            hotline_max_calls=int(env.get("HOTLINE_MAX_CALLS") or CALLS_PER_CORE * cores()),
+            hotline_callback_number=env.get("HOTLINE_CALLBACK_NUMBER") or "1022",
             rasa_token=env.get("RASA_TOKEN") or None,
             rasa_in_flight=int(env.get("RASA_MAX_IN_FLIGHT", "64")),
             database=env.get("GATEWAY_DATABASE_URL") or f"sqlite:///{var / 'gateway.sqlite3'}",

@@ -22,11 +22,10 @@ When the caller knows the answers it expects (the buttons just offered), Vosk al
 A recogniser and its model are shared and thread-safe; a Stream belongs to one caller and is fed from one
 thread at a time, but close() may come from another thread (a caller hanging up mid-recognition): it waits
 for the running call, since freeing viet-asr's session under it crashes the process.
-Recognition is CPU-bound: async code goes through `transcribe()`, which runs it in a thread.
+Recognition is CPU-bound: async code runs it on the speech threads (voice.workers), `transcribe()` for a recording.
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import threading
@@ -41,6 +40,7 @@ import vosk
 
 from common.syllables import repair
 from voice.settings import VoiceSettings
+from voice.workers import BATCH, speech_workers
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,11 @@ VOSK_ALTERNATIVES = 3
 # viet-asr: an utterance ends when its transcript has not changed for this much audio, the same 1 s of
 # trailing silence its own (unreported) endpoint rule uses.
 VIET_ASR_ENDPOINT_SECONDS = 1.0
+# viet-asr decodes in chunks of 0.43 s of audio. Once this much silence ends what was fed, a chunk has been
+# decoded past the last word, and its final pass (a padded chunk: about 0.1 s of CPU, at the moment the caller
+# waits) would add nothing. Through the phone band, the transcript after 0.3 s of silence still missed the last
+# word of a third of test sentences; after 0.6 s it was the final one every time (tests/voice/test_asr.py).
+VIET_ASR_SETTLED_SECONDS = 0.5
 
 Pcm = bytes | np.ndarray
 
@@ -114,16 +119,17 @@ class Stream(ABC):
         final = self._accept(pcm)
         return None if final is None else heard(final)
 
-    def finish(self) -> Transcript:
-        """The final result of the audio not yet returned by accept(); closes the stream."""
-        return heard(self._finish())
+    def finish(self, trailing_silence: float = 0.0) -> Transcript:
+        """The final result of the audio not yet returned by accept(); closes the stream. `trailing_silence`: the
+        seconds at the end of what was fed known to be silence (the end of speech the caller's pause showed)."""
+        return heard(self._finish(trailing_silence))
 
     @abstractmethod
     def _accept(self, pcm: Pcm) -> Transcript | None:
         """The engine's final transcript when an utterance has just ended, else None."""
 
     @abstractmethod
-    def _finish(self) -> Transcript:
+    def _finish(self, trailing_silence: float) -> Transcript:
         """The engine's final transcript of the rest; closes the stream."""
 
     @abstractmethod
@@ -188,7 +194,8 @@ class _VoskStream(Stream):
     def partial(self) -> Transcript:
         return Transcript(json.loads(self._engine().PartialResult()).get("partial", ""), None, False)
 
-    def _finish(self) -> Transcript:
+    def _finish(self, trailing_silence: float) -> Transcript:
+        # Kaldi decodes as audio comes: its final result only closes the lattice, cheap with or without silence.
         transcript = self._final(self._engine().FinalResult())
         self.close()
         return transcript
@@ -260,9 +267,11 @@ class _VietAsrStream(Stream):
     def partial(self) -> Transcript:
         return Transcript(self._text, None, False)
 
-    def _finish(self) -> Transcript:
+    def _finish(self, trailing_silence: float) -> Transcript:
         with self._using:
-            transcript = Transcript(self._text_of(self._engine().final()), None, True)
+            engine = self._engine()
+            settled = trailing_silence >= VIET_ASR_SETTLED_SECONDS
+            transcript = Transcript(self._text_of(engine.partial() if settled else engine.final()), None, True)
         self.close()
         return transcript
 
@@ -302,8 +311,8 @@ def load_recognizer(settings: VoiceSettings | None = None) -> Recognizer:
 
 async def transcribe(pcm: Pcm, sample_rate: int, recognizer: Recognizer | None = None,
                      expected: tuple[str, ...] = ()) -> Transcript:
-    """A whole recording, recognised in a worker thread so the event loop keeps serving others."""
+    """A whole recording, recognised on a speech thread (voice.workers) so the event loop keeps serving others."""
     def run() -> Transcript:
         return (recognizer or load_recognizer()).transcribe(pcm, sample_rate, expected)
 
-    return await asyncio.to_thread(run)
+    return await speech_workers().run(BATCH, run)

@@ -30,6 +30,7 @@ class Endpointer:
         self.max_frames = max_ms // FRAME_MS
         self.preroll: deque[np.ndarray] = deque(maxlen=preroll_ms // FRAME_MS)
         self.speaking = False
+        self.trailing_ms = 0  # at an "end": how much of the utterance's end was quiet (less when cut at max_ms)
         self._loud = self._quiet = self._length = 0
 
     def feed(self, frame: np.ndarray) -> str | None:
@@ -44,7 +45,7 @@ class Endpointer:
         self._length += 1
         self._quiet = 0 if loud else self._quiet + 1
         if self._quiet >= self.end_frames or self._length >= self.max_frames:
-            self.speaking, self._loud = False, 0
+            self.speaking, self._loud, self.trailing_ms = False, 0, self._quiet * FRAME_MS
             self.preroll.clear()
             return "end"
         return None

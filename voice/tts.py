@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 PCM_RATE = 24000
 PRUNE_EVERY = 600  # seconds between deletions of expired personal speech
 _PLACEHOLDER = re.compile(r"\{\w+\}")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
 
 class SpeechError(RuntimeError):
@@ -211,6 +212,24 @@ class Speaker:
     async def aspeak(self, text: str, fmt: str = "mp3") -> Speech:
         """speak() in a worker thread: synthesis and a gTTS timeout never block the event loop."""
         return await asyncio.to_thread(self.speak, text, fmt)
+
+    async def aspeak_parts(self, text: str, fmt: str) -> AsyncIterator[Speech]:
+        """The speech of `text` as it becomes ready, for a listener who should hear the start at once: sentence by
+        sentence, each made while the one before is sent. Whole when it is ready made (cached) or public (Google
+        speaks whole answers better, and the public ones are built in advance)."""
+        prepared = speakable(text)
+        whole = prepared in self.public or self._cached(self.espeak, fmt, prepared) is not None
+        parts = [] if whole else [part for part in _SENTENCE_END.split(text) if any(c.isalnum() for c in part)]
+        parts = parts or [text]
+        pending = asyncio.ensure_future(self.aspeak(parts[0], fmt))
+        try:
+            for following in [*parts[1:], None]:
+                speech = await pending
+                if following is not None:
+                    pending = asyncio.ensure_future(self.aspeak(following, fmt))
+                yield speech
+        finally:
+            pending.cancel()
 
     def cache_path(self, engine: Gtts | Espeak, fmt: str, prepared: str) -> Path:
         key = json.dumps([engine.name, engine.voice, engine.rate, fmt, prepared], ensure_ascii=False)

@@ -152,6 +152,44 @@ def test_viet_asr_streams_partials_then_ends_the_utterance_itself(viet_asr, spea
     assert rest == Transcript("", None, True)
 
 
+# Sentences said on the phone; espeak-ng's Huế voice too. After 0.3 s of silence viet-asr's transcript still
+# lacked the last word of some of these.
+PHONE_SENTENCES = [(sentence, voice) for voice in ("vi", "vi-vn-x-central") for sentence in (
+    "tôi muốn phản ánh rác ở đầu kiệt", "đèn đường trước nhà tôi bị hỏng mấy hôm rồi",
+    "cho tôi đặt lịch khám mắt sáng thứ năm", "nước ngập ngang đầu gối ở đường Lê Lợi", "một hai ba", "gặp cán bộ")]
+
+
+def phone_line(pcm: np.ndarray) -> np.ndarray:
+    """8 kHz speech as a μ-law phone line carries it, trailing quiet cut: the caller stops at its last sample."""
+    from voice.codecs import mulaw_decode, mulaw_encode
+    loud = np.flatnonzero(np.abs(pcm) > 100)
+    return mulaw_decode(mulaw_encode(pcm[: loud[-1] + 1]))
+
+
+@pytest.mark.parametrize(("sentence", "voice"), PHONE_SENTENCES)
+def test_after_a_callers_pause_viet_asr_has_already_decoded_every_word(viet_asr, speak, sentence, voice):
+    """What lets the hotline skip the final pass: the transcript after the end-of-speech silence is the final one."""
+    pcm = np.concatenate([phone_line(speak(sentence, 8000, voice)), silence(0.6, 8000)])
+    settled, full = viet_asr.stream(8000), viet_asr.stream(8000)
+    heard: dict = {settled: [], full: []}
+    for frame in chunks(pcm, 8000, seconds=0.02):
+        for stream in heard:
+            heard[stream].append(stream.accept(frame))
+    heard[settled].append(settled.finish(trailing_silence=0.6))
+    heard[full].append(full.finish())
+    assert heard[settled] == heard[full] and any(t and t.text for t in heard[settled])
+
+
+def test_a_short_pause_still_gets_the_final_pass(viet_asr, speak):
+    pcm = np.concatenate([phone_line(speak(PHONE_SENTENCES[0][0], 8000)), silence(0.3, 8000)])
+    stream = viet_asr.stream(8000)
+    for frame in chunks(pcm, 8000, seconds=0.02):
+        stream.accept(frame)
+    unsettled = stream.partial().text
+    heard = stream.finish(trailing_silence=0.3)
+    assert len(heard.text.split()) > len(unsettled.split())  # the last word came from the final pass
+
+
 @pytest.mark.parametrize("sample_rate", RATES)
 def test_a_long_recording_keeps_every_utterance(viet_asr, speak, sample_rate):
     # viet-asr's own whole-buffer transcription would keep only the last 4 of these 6.
