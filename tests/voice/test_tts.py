@@ -314,3 +314,31 @@ def test_prebuild_fills_the_cache_from_the_domain(settings):
 
     again = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert f"built none; {3 * answers} already cached" in again
+
+
+async def _parts(speaker: Speaker, text: str, fmt: str = "mulaw") -> list:
+    return [speech async for speech in speaker.aspeak_parts(text, fmt)]
+
+
+async def test_a_personal_answer_is_spoken_sentence_by_sentence_and_a_ready_one_whole(settings):
+    speaker = Speaker(settings, public=PUBLIC)
+    answer = PERSONAL + " Bác xác nhận gửi không ạ? Bác bấm Đúng hoặc Sửa nghe."
+    parts = await _parts(speaker, answer)
+    assert len(parts) == 3 and all(not p.cached and p.engine == "espeak" for p in parts)
+    # Each sentence is what speaking it alone gives: the first can be sent while the others are made.
+    assert [p.audio for p in parts] == [speaker.speak(s, "mulaw").audio for s in
+                                        (PERSONAL, "Bác xác nhận gửi không ạ?", "Bác bấm Đúng hoặc Sửa nghe.")]
+    assert [p.audio for p in await _parts(speaker, SENTENCE)] == [speaker.speak(SENTENCE, "mulaw").audio]  # public
+    speaker.speak(answer, "mulaw")
+    assert len(await _parts(speaker, answer)) == 1  # already made whole: sent whole
+
+
+async def test_a_listener_who_stops_early_leaves_no_speech_being_made(settings, monkeypatch):
+    speaker, made = Speaker(settings), []
+    real = speaker.speak
+    monkeypatch.setattr(speaker, "speak", lambda text, fmt: made.append(text) or real(text, fmt))
+    parts = speaker.aspeak_parts("Câu một ạ. Câu hai ạ. Câu ba ạ. Câu bốn ạ.", "mulaw")
+    assert (await anext(parts)).audio
+    await parts.aclose()  # the caller talked over the answer
+    await asyncio.sleep(0.3)
+    assert made[0] == "Câu một ạ." and "Câu ba ạ." not in made and "Câu bốn ạ." not in made
