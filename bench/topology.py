@@ -90,9 +90,7 @@ class Topology:
     def cpu_seconds(self, name: str) -> float:
         """User and system CPU of a service's processes (its own, and its workers: nginx's, Sanic's in the action
         servers, PostgreSQL's backends), as the kernel counts them."""
-        pid = postgres_pid() if name == "postgres" else self.pid(name)
-        stats = _stats()
-        return sum(stats[p][1] for p in _family(pid, stats)) / TICKS if pid is not None else 0.0
+        return family_cpu_seconds(postgres_pid() if name == "postgres" else self.pid(name))
 
     def signal(self, name: str, sig: int) -> None:
         """To the service's process and its workers: an action server's Sanic serves from a forked worker."""
@@ -129,6 +127,12 @@ class Topology:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+
+
+def family_cpu_seconds(pid: int | None) -> float:
+    """User and system CPU of a process and its descendants, as the kernel counts them."""
+    stats = _stats()
+    return sum(stats[p][1] for p in _family(pid, stats)) / TICKS if pid is not None else 0.0
 
 
 def _stats() -> dict[int, tuple[int, int]]:

@@ -1,5 +1,12 @@
 """Voice speed: recogniser load and real-time factor, speech synthesis latency, and the hotline's answer time;
-with --corpus, how well real Vietnamese speech is recognised and answers picked.
+with --concurrent, the hotline under load and the CPU a call costs; with --corpus, how well real Vietnamese speech
+is recognised and answers picked.
+
+    .venv/bin/python bench/voice.py --concurrent 1,2,4,8
+
+prints the CPU cost of recognition and synthesis, then for each number of callers at once (stopping together, and
+staggered over 3 s) the answer times and the CPU per call of each local service. Callers beyond the gateway's
+HOTLINE_MAX_CALLS are turned away (counted); start the assistant with a higher limit to measure beyond it.
 
 Run in the application environment:  .venv/bin/python bench/voice.py [--calls 20] [--gateway URL]
 The hotline part needs the assistant running (./scripts/start); its token comes from HOTLINE_AUTH_TOKEN or
@@ -18,7 +25,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
+import random
+import re
+import resource
 import statistics
 import sys
 import tempfile
@@ -28,7 +39,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
+
 import voice.asr  # noqa: E402
+from bench.topology import family_cpu_seconds  # noqa: E402
 from common.choices import match_choice  # noqa: E402
 from common.expected import pick  # noqa: E402
 from common.syllables import repair  # noqa: E402
@@ -128,6 +142,110 @@ async def hotline(gateway: str, token: str, calls: int) -> list[str]:
 
 
 
+STAGES = ("recognised", "answered", "first_frame")  # bot.hotline's hotline_answer_seconds
+SERVICES = ("gateway", "rasa", "actions", "cityapi")
+
+
+async def _stage_sums(gateway: str) -> dict[str, float]:
+    """hotline_answer_seconds' sums and counts from the gateway's /metrics."""
+    import aiohttp
+    async with aiohttp.ClientSession() as session, session.get(f"{gateway}/metrics") as response:
+        text = await response.text()
+    found = re.findall(r'^hotline_answer_seconds_(sum|count)\{stage="(\w+)"\} (\S+)$', text, re.MULTILINE)
+    return {f"{stage} {kind}": float(value) for kind, stage, value in found}
+
+
+def _cpu(pids: dict[str, int]) -> dict[str, float]:
+    return {name: family_cpu_seconds(pid) for name, pid in pids.items()}
+
+
+def _service_pids() -> dict[str, int]:
+    """The local services of ./scripts/start, from their pid files (empty when the gateway is elsewhere)."""
+    run = Path(os.environ.get("TROLYHUE_VAR", ROOT / "var")) / "run"
+    return {name: int((run / f"{name}.pid").read_text()) for name in SERVICES if (run / f"{name}.pid").exists()}
+
+
+async def _one_caller(gateway: str, token: str, n: int, start: float, stagger: float, rounds: int,
+                      speech: list, waits: list[float]) -> bool:
+    """One caller: hears the greeting, then `rounds` times says a sentence at `start` (+ up to `stagger` s) and
+    listens to the answer. False when the line was busy (the caller was turned away)."""
+    async with Caller(gateway, token, caller=f"+849051{n:05d}") as call:
+        await call.listen(settle=0.5)
+        await asyncio.sleep(0.3)
+        if call.ws.closed:
+            return False
+        for r in range(rounds):
+            await asyncio.sleep(max(0.0, start + r * 12 - time.monotonic()) + random.uniform(0, stagger))
+            ended = await call.say(speech[(n + r) % len(speech)], SAMPLE_RATE)
+            while call.first_audio_after(ended) is None:
+                await asyncio.sleep(0.005)
+            waits.append(call.first_audio_after(ended) - ended)
+            await call.listen(settle=0.3)
+    return True
+
+
+async def concurrent(gateway: str, token: str, counts: list[int], rounds: int) -> list[str]:
+    """N callers at once, stopping together or staggered over 3 s: end of speech -> first answer frame (it includes
+    the gateway's end-of-speech silence, HOTLINE_END_SILENCE_MS); after that silence, the mean time to the
+    transcript, to Rasa's answer and to the first frame sent (the gateway's hotline_answer_seconds); and the CPU
+    each service spent per call served."""
+    speech = [decode(Espeak("vi", 130).synthesize(s), SAMPLE_RATE) for s in SENTENCES]
+    pids = _service_pids()
+    lines = [f"| {'callers':7s} | {'stop':9s} | turned away | answer p50 | answer p95 | "
+             f"{' | '.join(f'{s:>11s}' for s in STAGES)} | {' | '.join(f'{s} CPU-s' for s in pids)} |",
+             f"|{'-' * 9}|{'-' * 11}|-------------|------------|------------|"
+             + "|".join("-" * 13 for _ in STAGES) + "|" + "|".join("-" * (len(s) + 8) for s in pids) + "|"]
+    for count in counts:
+        for label, stagger in (("together", 0.0), ("staggered", 3.0)):
+            waits: list[float] = []
+            before, cpu_before = await _stage_sums(gateway), _cpu(pids)
+            start = time.monotonic() + 5 + 0.3 * count  # after every greeting
+            served = await asyncio.gather(*(_one_caller(gateway, token, n, start, stagger, rounds, speech, waits)
+                                            for n in range(count)))
+            after, cpu_after = await _stage_sums(gateway), _cpu(pids)
+            stages = []
+            for stage in STAGES:
+                calls = after.get(f"{stage} count", 0) - before.get(f"{stage} count", 0)
+                total = after.get(f"{stage} sum", 0) - before.get(f"{stage} sum", 0)
+                stages.append(f"{total / calls * 1000:8.0f} ms" if calls else f"{'-':>11s}")
+            per_call = [f"{(cpu_after[s] - cpu_before[s]) / max(1, sum(served)):{len(s) + 6}.2f}" for s in pids]
+            p50, p95 = (statistics.median(waits), percentile(waits, 0.95)) if waits else (math.nan, math.nan)
+            lines.append(f"| {count:7d} | {label:9s} | {count - sum(served):11d} | {p50 * 1000:7.0f} ms |"
+                         f" {p95 * 1000:7.0f} ms | {' | '.join(stages)} | {' | '.join(per_call)} |")
+            print(lines[-1], flush=True)
+    return lines
+
+
+def costs() -> list[str]:
+    """CPU, not wall time: what a bigger machine divides. Recognition per second of a caller's speech (viet-asr on
+    8 kHz phone audio, fed in 20 ms frames as calls feed it); synthesis per answer sentence made (espeak-ng, to
+    μ-law, not cached)."""
+    recognizer = VietAsrRecognizer()
+    audio, cpu = 0.0, []
+    for sentence in SENTENCES:
+        pcm = _phone_band(decode(Espeak("vi", 130).synthesize(sentence), SAMPLE_RATE))
+        pcm = np.concatenate([pcm, np.zeros(int(0.6 * PHONE_RATE), dtype=np.int16)])
+        started = time.process_time()
+        stream = recognizer.stream(PHONE_RATE)
+        for i in range(0, len(pcm), 160):
+            stream.accept(pcm[i:i + 160])
+        stream.finish(trailing_silence=0.6)
+        cpu.append((time.process_time() - started) / (len(pcm) / PHONE_RATE))
+        audio += len(pcm) / PHONE_RATE
+    lines = [row("recognition: CPU-s per second of caller speech", cpu, "s", 1)]
+    with tempfile.TemporaryDirectory() as cache:
+        speaker = Speaker(VoiceSettings(cache_dir=Path(cache), gtts_enabled=False))
+        made = []
+        for sentence in SENTENCES:
+            started = time.process_time(), resource.getrusage(resource.RUSAGE_CHILDREN)
+            speaker.speak(sentence + " ạ.", "mulaw")
+            children = resource.getrusage(resource.RUSAGE_CHILDREN)
+            made.append(time.process_time() - started[0] + children.ru_utime + children.ru_stime
+                        - started[1].ru_utime - started[1].ru_stime)
+        lines.append(row("synthesis: CPU-s per answer sentence (espeak-ng)", made, "s", 1))
+    return lines
+
+
 def error_rate(pairs: list[tuple[str, str]], folded: bool = False) -> float:
     """Word (= syllable) error rate of (reference, heard) pairs, over all reference words."""
     norm = (lambda t: fold(" ".join(words(t))).split()) if folded else (lambda t: list(words(t)))
@@ -216,9 +334,20 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=20)
     parser.add_argument("--gateway", default=f"http://127.0.0.1:{os.environ.get('GATEWAY_PORT', '8080')}")
     parser.add_argument("--corpus", type=Path, help="recognition and answer picking on real speech only")
+    parser.add_argument("--concurrent", help="callers at once, e.g. 1,2,4,8: the hotline under load only")
+    parser.add_argument("--rounds", type=int, default=2, help="utterances per caller in --concurrent")
     args = parser.parse_args()
     if args.corpus:
         corpus_bench(args.corpus)
+        return 0
+    if args.concurrent:
+        print_table(costs())
+        print()
+        token = hotline_token()
+        if not token:
+            print("no HOTLINE_AUTH_TOKEN: start the assistant first (./scripts/start)")
+            return 1
+        asyncio.run(concurrent(args.gateway, token, [int(n) for n in args.concurrent.split(",")], args.rounds))
         return 0
     lines = recognisers() + synthesis()
     token = hotline_token()

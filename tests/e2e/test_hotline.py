@@ -154,3 +154,11 @@ def test_the_voice_benchmark_runs(stack):
     table = [line for line in bench.stdout.splitlines() if line.startswith("|")]
     REPORTS.append("bench/voice.py (3 hotline calls):\n" + "\n".join(table))
     assert any(line.startswith("| hotline") for line in table)
+    bench = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "bench/voice.py", "--concurrent", "2",
+                            "--rounds", "1", "--gateway", stack.gateway], cwd=ROOT, env=env, capture_output=True,
+                           text=True, timeout=600)
+    assert bench.returncode == 0, bench.stderr[-4000:]
+    table = [line for line in bench.stdout.splitlines() if line.startswith("|")]
+    REPORTS.append("bench/voice.py --concurrent 2:\n" + "\n".join(table))
+    served = [line.split("|") for line in table if line.startswith("|       2 |")]
+    assert len(served) == 2 and all(cells[3].strip() == "0" for cells in served)  # both callers were answered
