@@ -15,7 +15,8 @@ import aiohttp
 import pytest
 
 from bot.app import make_app
-from bot.hotline import MAX_STREAM_MESSAGE, signature_ok, spoken
+from bot.context import SPEAKER
+from bot.hotline import MAX_STREAM_MESSAGE, lines_busy, signature_ok, spoken
 from bot.settings import Settings
 from common import clock
 from tests.phone import sign
@@ -143,3 +144,45 @@ def test_choices_are_read_out_with_their_keys():
     assert said == ["Gửi phản ánh này nhé bác?",
                     "Bác nói, hoặc bấm phím 1: Gửi đi; phím 2: Sửa lại. Phím 0 để gặp cán bộ ạ."]
     assert spoken([{"text": "Dạ.", "buttons": []}]) == ["Dạ."]
+
+
+async def _heard(ws) -> tuple[bytes, list[str]]:
+    """The audio played until the first mark, and that mark's name."""
+    audio = b""
+    while (event := await ws.receive_json(timeout=30))["event"] == "media":
+        audio += base64.b64decode(event["media"]["payload"])
+    assert event["event"] == "mark"
+    return audio, event["mark"]["name"]
+
+
+async def test_a_caller_beyond_the_lines_hears_they_are_busy_and_the_number_then_the_line_closes(tmp_path,
+                                                                                                aiohttp_client):
+    settings = Settings.from_env({"TROLYHUE_VAR": str(tmp_path), "RASA_URL": "http://127.0.0.1:9",
+                                  "GTTS_ENABLED": "0", "HOTLINE_AUTH_TOKEN": TOKEN, "GATEWAY_PUBLIC_URL": PUBLIC,
+                                  "HOTLINE_MAX_CALLS": "1", "HOTLINE_CALLBACK_NUMBER": "0234 3822 222"})
+    app = make_app(settings)
+    gateway = await aiohttp_client(app)
+    busy = lines_busy(settings)
+    assert "gọi tổng đài không hai ba bốn, ba tám hai hai, hai hai hai ạ" in busy
+    busy_audio = app[SPEAKER].speak(busy, "mulaw")
+    assert busy_audio.cached  # made when the gateway started, before anyone needed it
+    first = await _stream_path(gateway, "CA1")
+    async with gateway.ws_connect(first, headers=_signed(first)) as answered:
+        await answered.send_json(_start("CA1"))
+        assert (await _heard(answered))[0] != busy_audio.audio  # the assistant answers it
+        second = await _stream_path(gateway, "CA2")
+        async with gateway.ws_connect(second, headers=_signed(second)) as turned_away:
+            await turned_away.send_json(_start("CA2"))
+            audio, mark = await _heard(turned_away)
+            assert audio == busy_audio.audio
+            await turned_away.send_json({"event": "mark", "streamSid": "MZ1", "mark": {"name": mark}})  # played
+            assert (await turned_away.receive(timeout=10)).type in (aiohttp.WSMsgType.CLOSE,
+                                                                    aiohttp.WSMsgType.CLOSED)
+        await answered.send_json({"event": "dtmf", "streamSid": "MZ1", "dtmf": {"digit": "*"}})
+        assert (await answered.receive_json(timeout=30))["event"] in ("media", "mark")  # still served
+    metrics = await (await gateway.get("/metrics")).text()
+    assert "hotline_calls_turned_away_total 1.0" in metrics
+    third = await _stream_path(gateway, "CA3")  # the first caller hung up: a line is free again
+    async with gateway.ws_connect(third, headers=_signed(third)) as ws:
+        await ws.send_json(_start("CA3"))
+        assert (await _heard(ws))[0] != busy_audio.audio
