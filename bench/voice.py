@@ -195,6 +195,7 @@ async def concurrent(gateway: str, token: str, counts: list[int], rounds: int) -
              f"{' | '.join(f'{s:>11s}' for s in STAGES)} | {' | '.join(f'{s} CPU-s' for s in pids)} |",
              f"|{'-' * 9}|{'-' * 11}|-------------|------------|------------|"
              + "|".join("-" * 13 for _ in STAGES) + "|" + "|".join("-" * (len(s) + 8) for s in pids) + "|"]
+    print("\n".join(lines), flush=True)
     for count in counts:
         for label, stagger in (("together", 0.0), ("staggered", 3.0)):
             waits: list[float] = []
