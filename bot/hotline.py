@@ -16,7 +16,6 @@ import json
 import logging
 import re
 import time
-from contextlib import aclosing
 from dataclasses import dataclass
 from html import escape
 from urllib.parse import parse_qsl
@@ -308,7 +307,7 @@ class Call:
         """Speak `texts`, each sentence sent as soon as it is made. `ended`: when the utterance this answers ended."""
         self.last = await self.app[MEMORY].last(self.sender)
         for text in texts:
-            async with aclosing(self.app[SPEAKER].aspeak_parts(text, "mulaw")) as parts:
+            async with contextlib.aclosing(self.app[SPEAKER].aspeak_parts(text, "mulaw")) as parts:
                 async for speech in parts:
                     if self.endpointer.speaking:
                         return  # the caller started talking meanwhile: don't talk over them
