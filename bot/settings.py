@@ -10,8 +10,8 @@ from common.gateway import public_url
 from voice.settings import VoiceSettings
 from voice.workers import cores
 
-# Simultaneous calls a core carries with every caller answered within 0.5 s, even when all stop talking at once
-# (bench/voice.py --concurrent, README "The hotline under load").
+# Simultaneous calls a core carries with every caller answered within 0.5 s of the end-of-speech silence, even
+# when all stop talking at once (bench/voice.py --concurrent, README "The hotline under load").
 CALLS_PER_CORE = 2
 
 
