@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 
 import pytest
@@ -55,6 +54,3 @@ async def test_work_of_a_caller_who_hung_up_while_it_waited_is_not_done():
     assert await workers.run(STREAMING, done.append, "next") is None
     assert done == ["next"]
 
-
-def test_one_thread_per_core_by_default():
-    assert SpeechWorkers().threads == len(os.sched_getaffinity(0))
