@@ -73,17 +73,29 @@ async def count_by(engine: AsyncEngine, column: sa.Column) -> dict[str, int]:
 
 
 async def create_tables(engine: AsyncEngine, metadata: sa.MetaData) -> None:
-    """The tables that are missing. Replicas starting together race to create them: the loser of the race finds
-    them made by the winner on its second look."""
+    """The tables that are missing, and the nullable columns added to a table since it was made. Replicas
+    starting together race to create them: the loser of the race finds them made by the winner on its second look."""
     for attempt in range(3):
         try:
             async with engine.begin() as conn:
                 await conn.run_sync(metadata.create_all)
+                await conn.run_sync(_add_new_columns, metadata)
             return
         except (sa.exc.IntegrityError, sa.exc.ProgrammingError, sa.exc.OperationalError):
             if attempt == 2:
                 raise
             await asyncio.sleep(0.5)
+
+
+def _add_new_columns(conn: sa.Connection, metadata: sa.MetaData) -> None:
+    # Only nullable columns: existing rows take NULL, so no data has to be made up for them.
+    inspector = sa.inspect(conn)
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} "
+                                     f"{column.type.compile(conn.dialect)}"))
 
 
 def is_transient(error: BaseException) -> bool:

@@ -35,7 +35,6 @@ class Console:
     def __init__(self, app: web.Application, store: ConsoleStore, recordings: Path):
         """`recordings`: where citizens' voice notes are kept for officers (as OGG/Opus)."""
         self.app, self.store, self.hub, self.recordings = app, store, Hub(app[BUS]), recordings
-        self.reminded: set[int] = set()
 
     # -- from the conversation (bot/context.converse)
 
@@ -106,7 +105,6 @@ class Console:
         await self.app[MEMORY].remember(conversation.sender, [{"text": text, "buttons": buttons}])
         delivery = await self.deliver(conversation.sender, message, text, buttons, officer.name)
         await self.store.touch(conversation_id)
-        self.reminded.discard(conversation_id)
         await self.store.record(officer.username, "reply", conversation_id)
         event = {"type": "message", "conversation": conversation_id, "id": message, "author": "officer",
                  "officer": officer.name, "text": text, "delivery": delivery}
@@ -152,12 +150,10 @@ class Console:
                                                              {"event": "action", "name": "action_listen"}])
                 except RasaUnavailable:
                     continue  # still paused: it stays held until Rasa can be resumed
-                await self.store.requeue(row.id)
-                await self.store.record(row.holder, "idle_requeued", row.id)
-                self.reminded.discard(row.id)
-                await self.hub.to_officers({"type": "queue", "conversation": row.id})
-            elif row.id not in self.reminded:
-                self.reminded.add(row.id)
+                if await self.store.requeue(row.id, row.holder):
+                    await self.store.record(row.holder, "idle_requeued", row.id)
+                    await self.hub.to_officers({"type": "queue", "conversation": row.id})
+            elif await self.store.claim_reminder(row.id):
                 await self.hub.to_officers({"type": "idle", "conversation": row.id, "holder": row.holder})
 
     async def watch_idle(self, remind_after: timedelta, give_back_after: timedelta, every: float = 30.0) -> None:

@@ -46,6 +46,7 @@ conversations = sa.Table(
     sa.Column("holder", sa.String(64)),  # the officer holding it
     sa.Column("assigned_to", sa.String(64)),  # a volunteer it was given to
     sa.Column("touched_at", sa.DateTime),  # the holder's last action: idle holders are reminded, then relieved
+    sa.Column("reminded_at", sa.DateTime),  # the idle reminder, claimed by one gateway of many
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
 )
@@ -184,7 +185,7 @@ class ConsoleStore:
                 conversations.c.id == conversation_id,
                 sa.or_(conversations.c.status == "queued", conversations.c.holder == username),
                 conversations.c.status != "closed").values(status="held", holder=username, updated_at=utcnow(),
-                                                           touched_at=utcnow()))
+                                                           touched_at=utcnow(), reminded_at=None))
             if taken.rowcount == 1:
                 return None
             row = (await conn.execute(sa.select(conversations.c.holder, conversations.c.status)
@@ -194,7 +195,7 @@ class ConsoleStore:
     async def touch(self, conversation_id: int) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(sa.update(conversations).where(conversations.c.id == conversation_id)
-                               .values(touched_at=utcnow()))
+                               .values(touched_at=utcnow(), reminded_at=None))
 
     async def idle(self, before) -> list[sa.Row]:
         """Held conversations whose holder has done nothing since `before` (naive UTC)."""
@@ -202,10 +203,22 @@ class ConsoleStore:
             return list(await conn.execute(sa.select(conversations).where(
                 conversations.c.status == "held", conversations.c.touched_at < before)))
 
-    async def requeue(self, conversation_id: int) -> None:
+    async def claim_reminder(self, conversation_id: int) -> bool:
+        """True for the one gateway that is to remind the idle holder (once until they act again)."""
         async with self.engine.begin() as conn:
-            await conn.execute(sa.update(conversations).where(conversations.c.id == conversation_id)
-                               .values(status="queued", holder=None, updated_at=utcnow()))
+            claimed = await conn.execute(sa.update(conversations).where(
+                conversations.c.id == conversation_id, conversations.c.status == "held",
+                conversations.c.reminded_at.is_(None)).values(reminded_at=utcnow()))
+            return claimed.rowcount == 1
+
+    async def requeue(self, conversation_id: int, holder: str) -> bool:
+        """Back to the queue from `holder`; False when another gateway (or the holder) already moved it."""
+        async with self.engine.begin() as conn:
+            moved = await conn.execute(sa.update(conversations).where(
+                conversations.c.id == conversation_id, conversations.c.status == "held",
+                conversations.c.holder == holder).values(status="queued", holder=None, reminded_at=None,
+                                                         updated_at=utcnow()))
+            return moved.rowcount == 1
 
     async def search(self, words: str, volunteer: str | None = None) -> list[sa.Row]:
         """Conversations whose transcript or known name and phone contain `words` (a phone, a case code, a name),

@@ -161,6 +161,31 @@ async def test_an_idle_holder_is_reminded_once(aiohttp_client, tmp_path, clock_a
     assert (await console.store.conversation(conversation)).status == "held"
 
 
+@pytest.mark.clock
+async def test_two_gateways_remind_an_idle_holder_once_and_give_the_conversation_back_once(
+        aiohttp_client, tmp_path, clock_at):
+    clock_at(datetime(2026, 12, 8, 9, 0))
+    first = (await console_with_lan(aiohttp_client, tmp_path)).server.app[CONSOLE]
+    second = (await aiohttp_client(make_app(settings(tmp_path)))).server.app[CONSOLE]  # the same database
+    conversation = await first.store.enqueue("telegram:5", "asked", {}, [])
+    assert await first.store.take(conversation, "lan") is None
+    async with first.hub.bus.listen(OFFICERS) as one, second.hub.bus.listen(OFFICERS) as other:
+        told = lambda: [queue.get_nowait() for queue in (one, other) for _ in range(queue.qsize())]  # noqa: E731
+        clock_at(datetime(2026, 12, 8, 9, 11))
+        await asyncio.gather(*(console.check_idle(timedelta(minutes=10), timedelta(minutes=30))
+                               for console in (first, second, first, second)))
+        assert told() == [{"type": "idle", "conversation": conversation, "holder": "lan"}]
+        await first.store.touch(conversation)  # the holder acts: a later silence is reminded again
+        clock_at(datetime(2026, 12, 8, 9, 22))
+        await asyncio.gather(first.check_idle(timedelta(minutes=10), timedelta(minutes=30)),
+                             second.check_idle(timedelta(minutes=10), timedelta(minutes=30)))
+        assert told() == [{"type": "idle", "conversation": conversation, "holder": "lan"}]
+    # Given back (once Rasa resumed it) by one gateway only: the other finds it moved.
+    assert sorted(await asyncio.gather(first.store.requeue(conversation, "lan"),
+                                       second.store.requeue(conversation, "lan"))) == [False, True]
+    assert (await first.store.conversation(conversation)).status == "queued"
+
+
 async def test_a_gateway_restart_keeps_the_queue_and_the_officers_session(aiohttp_client, tmp_path):
     first = await console_with_lan(aiohttp_client, tmp_path)
     await first.server.app[CONSOLE].handed_off("web-1234-5678-90", {

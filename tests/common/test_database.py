@@ -24,6 +24,24 @@ async def test_replicas_starting_together_all_find_their_tables(database_url):
             await engine.dispose()
 
 
+async def test_a_column_added_since_a_table_was_made_is_added_to_it(database_url):
+    """A database made by an earlier version: its rows keep their values and take NULL in the new column."""
+    before, now = sa.MetaData(), sa.MetaData()
+    sa.Table("things", before, sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.Text))
+    things = sa.Table("things", now, sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.Text),
+                      sa.Column("seen_at", sa.DateTime))
+    engine = create_engine(database_url)
+    try:
+        await create_tables(engine, before)
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("INSERT INTO things (id, name) VALUES (1, 'cũ')"))
+        await asyncio.gather(create_tables(engine, now), create_tables(engine, now))  # two replicas upgrading
+        async with engine.connect() as conn:
+            assert list(await conn.execute(sa.select(things))) == [(1, "cũ", None)]
+    finally:
+        await engine.dispose()
+
+
 async def test_a_store_waits_out_a_restart_but_not_a_wrong_statement():
     calls = []
 
