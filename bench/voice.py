@@ -166,10 +166,10 @@ def _service_pids() -> dict[str, int]:
 
 
 async def _one_caller(gateway: str, token: str, n: int, start: float, stagger: float, rounds: int,
-                      speech: list, waits: list[float]) -> bool:
+                      speech: list, waits: list[float], playback: float) -> bool:
     """One caller: hears the greeting, then `rounds` times says a sentence at `start` (+ up to `stagger` s) and
     listens to the answer. False when the line was busy (the caller was turned away)."""
-    async with Caller(gateway, token, caller=f"+849051{n:05d}") as call:
+    async with Caller(gateway, token, caller=f"+849051{n:05d}", playback=playback) as call:
         await call.listen(settle=0.5)
         await asyncio.sleep(0.3)
         if call.ws.closed:
@@ -184,7 +184,7 @@ async def _one_caller(gateway: str, token: str, n: int, start: float, stagger: f
     return True
 
 
-async def concurrent(gateway: str, token: str, counts: list[int], rounds: int) -> list[str]:
+async def concurrent(gateway: str, token: str, counts: list[int], rounds: int, playback: float = 1.0) -> list[str]:
     """N callers at once, stopping together or staggered over 3 s: end of speech -> first answer frame (it includes
     the gateway's end-of-speech silence, HOTLINE_END_SILENCE_MS); after that silence, the mean time to the
     transcript, to Rasa's answer and to the first frame sent (the gateway's hotline_answer_seconds); and the CPU
@@ -201,7 +201,8 @@ async def concurrent(gateway: str, token: str, counts: list[int], rounds: int) -
             waits: list[float] = []
             before, cpu_before = await _stage_sums(gateway), _cpu(pids)
             start = time.monotonic() + 5 + 0.3 * count  # after every greeting
-            served = await asyncio.gather(*(_one_caller(gateway, token, n, start, stagger, rounds, speech, waits)
+            served = await asyncio.gather(*(_one_caller(gateway, token, n, start, stagger, rounds, speech, waits,
+                                                        playback)
                                             for n in range(count)))
             after, cpu_after = await _stage_sums(gateway), _cpu(pids)
             stages = []
@@ -337,6 +338,9 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, help="recognition and answer picking on real speech only")
     parser.add_argument("--concurrent", help="callers at once, e.g. 1,2,4,8: the hotline under load only")
     parser.add_argument("--rounds", type=int, default=2, help="utterances per caller in --concurrent")
+    parser.add_argument("--playback", type=float, default=1.0,
+                        help="--concurrent callers hear answers this many times faster than real time (a shorter "
+                             "run; answer times are measured to the first frame sent, so they do not change)")
     args = parser.parse_args()
     if args.corpus:
         corpus_bench(args.corpus)
@@ -348,7 +352,8 @@ def main() -> int:
         if not token:
             print("no HOTLINE_AUTH_TOKEN: start the assistant first (./scripts/start)")
             return 1
-        asyncio.run(concurrent(args.gateway, token, [int(n) for n in args.concurrent.split(",")], args.rounds))
+        asyncio.run(concurrent(args.gateway, token, [int(n) for n in args.concurrent.split(",")], args.rounds,
+                               args.playback))
         return 0
     lines = recognisers() + synthesis()
     token = hotline_token()

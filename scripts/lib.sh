@@ -10,7 +10,7 @@ export RASA_TELEMETRY_ENABLED=false
 # shellcheck disable=SC2046
 RASA=(env $(grep -v '^#' "$ROOT/scripts/rasa.env") "$ROOT/.venv-rasa/bin/rasa")
 
-say() { printf '\033[1m[trolyhue]\033[0m %s\n' "$*" >&2; }
+say() { printf '\033[1m[trolyhue %dm%02ds]\033[0m %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 
 apt_install() {

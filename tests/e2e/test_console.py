@@ -15,7 +15,7 @@ from tests.e2e.conftest import HOTLINE_TOKEN, post_json
 from tests.e2e.test_conversations import BOOKING, Chat
 from tests.e2e.test_telegram import voice_note
 from tests.e2e.test_zalo import ZaloCitizen, buttons, texts
-from tests.phone import Caller
+from tests.phone import FAST, Caller
 from voice.codecs import SAMPLE_RATE, decode
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -219,7 +219,7 @@ async def test_who_may_do_what(stack, officers):
 
 async def test_a_callers_key_0_reaches_the_console_and_the_officer_is_heard(stack, officers):
     async with Desk(stack, "lan") as lan:
-        async with Caller(stack.gateway, HOTLINE_TOKEN) as call:
+        async with Caller(stack.gateway, HOTLINE_TOKEN, playback=FAST) as call:
             await call.listen()  # the greeting
             await call.press("0")
             await call.listen()  # told to hold, or that an officer will call back

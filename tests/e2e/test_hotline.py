@@ -18,7 +18,7 @@ import pytest
 from common.text import fold
 from tests.conftest import REPORTS
 from tests.e2e.conftest import HOTLINE_TOKEN
-from tests.phone import Caller, ring, sign
+from tests.phone import FAST, Caller, ring, sign
 from voice.asr import load_recognizer
 from voice.codecs import PHONE_RATE, SAMPLE_RATE, decode
 from voice.settings import VoiceSettings
@@ -56,7 +56,7 @@ def user_intents(stack, call: Caller) -> list[str]:
 
 
 async def test_the_caller_is_greeted_and_keys_choose(stack):
-    async with Caller(stack.gateway, HOTLINE_TOKEN) as call:
+    async with Caller(stack.gateway, HOTLINE_TOKEN, playback=FAST) as call:
         greeting = await call.listen()
         assert len(greeting) > 3 * PHONE_RATE  # seconds of speech, not a beep
         assert {"chao", "bam", "phim"} & set(heard(greeting).split())
@@ -71,7 +71,7 @@ async def test_the_caller_is_greeted_and_keys_choose(stack):
 
 
 async def test_a_spoken_request_is_understood_and_answered_in_speech(stack):
-    async with Caller(stack.gateway, HOTLINE_TOKEN) as call:
+    async with Caller(stack.gateway, HOTLINE_TOKEN, playback=FAST) as call:
         await call.listen()
         ended = await call.say(speech("tôi muốn gặp cán bộ"), SAMPLE_RATE)
         answer = await call.listen()
@@ -86,7 +86,7 @@ async def test_a_spoken_request_is_understood_and_answered_in_speech(stack):
 
 
 async def test_talking_over_the_answer_clears_it(stack):
-    async with Caller(stack.gateway, HOTLINE_TOKEN) as call:
+    async with Caller(stack.gateway, HOTLINE_TOKEN) as call:  # real time: the greeting is still playing
         while not call.played:  # the long greeting has started playing
             await asyncio.sleep(0.05)
         await call.say(speech("khoan đã, cho tôi hỏi"), SAMPLE_RATE)
@@ -100,7 +100,7 @@ async def test_talking_over_the_answer_clears_it(stack):
 
 
 async def test_a_silent_caller_is_asked_twice_then_the_assistant_says_goodbye_and_hangs_up(stack):
-    async with Caller(stack.gateway, HOTLINE_TOKEN) as call:
+    async with Caller(stack.gateway, HOTLINE_TOKEN, playback=FAST) as call:
         await call.listen()
         asks = [await call.listen(), await call.listen()]
         assert all(len(ask) > PHONE_RATE for ask in asks)
@@ -116,13 +116,13 @@ async def test_a_silent_caller_is_asked_twice_then_the_assistant_says_goodbye_an
 
 
 async def test_hanging_up_ends_the_call_cleanly(stack):
-    call = Caller(stack.gateway, HOTLINE_TOKEN)
+    call = Caller(stack.gateway, HOTLINE_TOKEN, playback=FAST)
     await call.__aenter__()
     await call.listen()
     await call.say(speech("tôi muốn phản ánh"), SAMPLE_RATE)
     await call.hang_up()  # mid-answer
     await ended(stack, call)
-    async with Caller(stack.gateway, HOTLINE_TOKEN) as again:  # the line is free for the next caller
+    async with Caller(stack.gateway, HOTLINE_TOKEN, playback=FAST) as again:  # the line is free for the next caller
         assert len(await again.listen()) > PHONE_RATE
 
 
@@ -139,7 +139,7 @@ async def test_a_stream_opens_once_and_only_with_the_provider_signature(stack):
         with pytest.raises(aiohttp.WSServerHandshakeError) as replayed:  # a captured URL and signature, again
             await session.ws_connect(stream, headers=signed)
         assert replayed.value.status == 403
-    async with Caller(stack.gateway, HOTLINE_TOKEN) as call:  # and the line still works
+    async with Caller(stack.gateway, HOTLINE_TOKEN, playback=FAST) as call:  # and the line still works
         assert len(await call.listen()) > PHONE_RATE
 
 
@@ -155,8 +155,8 @@ def test_the_voice_benchmark_runs(stack):
     REPORTS.append("bench/voice.py (3 hotline calls):\n" + "\n".join(table))
     assert any(line.startswith("| hotline") for line in table)
     bench = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "bench/voice.py", "--concurrent", "2",
-                            "--rounds", "1", "--gateway", stack.gateway], cwd=ROOT, env=env, capture_output=True,
-                           text=True, timeout=600)
+                            "--rounds", "1", "--playback", str(FAST), "--gateway", stack.gateway], cwd=ROOT,
+                           env=env, capture_output=True, text=True, timeout=600)
     assert bench.returncode == 0, bench.stderr[-4000:]
     table = [line for line in bench.stdout.splitlines() if line.startswith("|")]
     REPORTS.append("bench/voice.py --concurrent 2:\n" + "\n".join(table))

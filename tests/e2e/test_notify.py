@@ -19,7 +19,7 @@ from tests.e2e.test_conversations import CASE_ID, Chat, get_json
 from tests.e2e.test_hotline import speech, tracker
 from tests.e2e.test_telegram import citizen
 from tests.e2e.test_zalo import ZaloCitizen, texts
-from tests.phone import Caller
+from tests.phone import FAST, Caller
 from tests.telegram.emulator import text_of
 from voice.codecs import SAMPLE_RATE
 
@@ -116,7 +116,7 @@ async def test_a_report_filed_by_voice_on_the_hotline_is_told_on_telegram_once_t
         stack, telegram):
     number = f"+8490{random.randrange(10**7):07d}"
     local = "0" + number[3:]
-    async with Caller(stack.gateway, HOTLINE_TOKEN, caller=number) as call:
+    async with Caller(stack.gateway, HOTLINE_TOKEN, caller=number, playback=FAST) as call:
         # The provider signed the caller's number: this call's account is that citizen's.
         case = await report_by_voice(stack, call)
     filed = get_json(f"{stack.city}/open311/v2/requests/{case}.json")[0]
@@ -125,7 +125,7 @@ async def test_a_report_filed_by_voice_on_the_hotline_is_told_on_telegram_once_t
     # No chat app linked yet: the change waits for the caller's next call, and is said before the greeting.
     officer_sets(stack, case, "in_progress", "Đã giao tổ vệ sinh phường.")
     assert wait_until(lambda: notice_state(stack, case) == "waiting")
-    async with Caller(stack.gateway, HOTLINE_TOKEN, caller=number) as again:
+    async with Caller(stack.gateway, HOTLINE_TOKEN, caller=number, playback=FAST) as again:
         await answered(stack, again, 0)
         assert notice_state(stack, case) == "sent"
 

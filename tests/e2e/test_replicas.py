@@ -22,7 +22,7 @@ from tests.conftest import REPORTS
 from tests.e2e.conftest import post_json
 from tests.e2e.test_console import CitizenLine, Desk, add_accounts
 from tests.e2e.test_conversations import CASE_ID, get_json
-from tests.phone import Caller
+from tests.phone import FAST, Caller
 from voice.codecs import PHONE_RATE
 
 pytestmark = pytest.mark.skipif(
@@ -155,7 +155,7 @@ async def test_an_officer_on_one_gateway_reaches_a_page_open_on_the_other(topolo
 
 async def test_a_phone_call_through_the_proxy(topology):
     """The provider's webhook and the call's WebSocket both through nginx (Upgrade passed on)."""
-    async with Caller(topology.proxy, topology.env["HOTLINE_AUTH_TOKEN"]) as call:
+    async with Caller(topology.proxy, topology.env["HOTLINE_AUTH_TOKEN"], playback=FAST) as call:
         greeting = await call.listen()
         assert len(greeting) > 3 * PHONE_RATE  # seconds of speech, not a beep (the keys: tests/e2e/test_hotline.py)
 
