@@ -14,6 +14,7 @@ import argparse
 import hashlib
 import json
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,6 +25,7 @@ from tests.nlu.test_heldout_set import examples  # noqa: E402
 from voice.asr import VietAsrRecognizer  # noqa: E402
 from voice.codecs import SAMPLE_RATE, decode  # noqa: E402
 from voice.tts import Espeak  # noqa: E402
+from voice.workers import cores  # noqa: E402
 
 
 def sample(items: list, size: int) -> list:
@@ -46,18 +48,24 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     cache_file = out / "cache.json"
     cache = json.loads(cache_file.read_text(encoding="utf-8")) if cache_file.exists() else {}
-    speaker, recognizer = Espeak(args.voice, args.rate), None
+    speaker = Espeak(args.voice, args.rate)
+    chosen = {}
     for name in args.sets:
-        heard = []
         spoken = [(text, intent) for intent, texts in examples(Path(name)).items() for text in texts
                   if strip_diacritics(text) != text]
-        for text, intent in sample(spoken, args.sample):
-            key = hashlib.sha256(f"{args.voice}|{args.rate}|{text}".encode()).hexdigest()[:24]
-            if key not in cache:
-                recognizer = recognizer or VietAsrRecognizer()
-                pcm = decode(speaker.synthesize(text), SAMPLE_RATE)
-                cache[key] = recognizer.transcribe(pcm, SAMPLE_RATE).text.strip()
-            heard.append({"text": text, "intent": intent, "heard": cache[key]})
+        chosen[name] = [(hashlib.sha256(f"{args.voice}|{args.rate}|{text}".encode()).hexdigest()[:24], text, intent)
+                        for text, intent in sample(spoken, args.sample)]
+    missing = {key: text for picked in chosen.values() for key, text, _ in picked if key not in cache}
+    if missing:
+        recognizer = VietAsrRecognizer()  # one model, shared by the threads: each core hears a sentence at once
+
+        def hear(text: str) -> str:
+            return recognizer.transcribe(decode(speaker.synthesize(text), SAMPLE_RATE), SAMPLE_RATE).text.strip()
+
+        with ThreadPoolExecutor(cores()) as pool:
+            cache.update(zip(missing, pool.map(hear, missing.values())))
+    for name, picked in chosen.items():
+        heard = [{"text": text, "intent": intent, "heard": cache[key]} for key, text, intent in picked]
         (out / f"{Path(name).stem}.json").write_text(json.dumps(heard, ensure_ascii=False, indent=0), "utf-8")
     cache_file.write_text(json.dumps(cache, ensure_ascii=False), encoding="utf-8")
     return 0

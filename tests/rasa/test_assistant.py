@@ -70,9 +70,11 @@ def test_nlu_on_the_held_out_sets(tmp_path):
     result = rasa("test", "nlu", "--nlu", "tests/nlu/heldout.yml", "--model", str(MODEL), "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr[-4000:]
     report = json.loads((tmp_path / "intent_report.json").read_text())
-    bench = subprocess.run([str(ROOT / ".venv-rasa" / "bin" / "python"), "bench/nlu.py", "--json",
-                            str(tmp_path / "bench.json")], cwd=ROOT, env=rasa_env(), capture_output=True,
-                           text=True, timeout=600)
+    # 20 spoken sentences per set, not bench's 60: a fresh clone makes each one with espeak-ng and viet-asr
+    # (minutes of CPU), and the figure is reported, not checked (speech: README, issue 12).
+    bench = subprocess.run([str(ROOT / ".venv-rasa" / "bin" / "python"), "bench/nlu.py", "--speech-sample", "20",
+                            "--json", str(tmp_path / "bench.json")], cwd=ROOT, env=rasa_env(),
+                           capture_output=True, text=True, timeout=600)
     assert bench.returncode == 0, bench.stderr[-4000:]
     figures = json.loads((tmp_path / "bench.json").read_text())
     typed = figures["heldout.yml"]["as typed"]
